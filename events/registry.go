@@ -26,8 +26,11 @@ var (
 )
 
 // Upcaster turns the data of version N of a type into the data of version N+1.
-// It must be a pure function of its input.
+// It must be a pure function of its input. A version that is not declared
+// Breaking needs none: its predecessor's data is read as is.
 type Upcaster func(data json.RawMessage) (json.RawMessage, error)
+
+func identity(data json.RawMessage) (json.RawMessage, error) { return data, nil }
 
 // VersionInfo describes one registered version of a type.
 type VersionInfo struct {
@@ -209,10 +212,16 @@ func (r *Registry) chain(typ string, from, to int) ([]Upcaster, error) {
 	chain := make([]Upcaster, 0, to-from)
 	for v := from; v < to; v++ {
 		up, ok := t.upcasters[v]
-		if !ok {
-			return nil, fmt.Errorf("%w from v%d to v%d: register one with AddUpcaster(%q, %d, ...)", ErrNoUpcaster, v, v+1, typ, v)
+		switch {
+		case ok:
+			chain = append(chain, up)
+		case t.versions[v+1].Breaking == "":
+			// A compatible version reads its predecessor's data as is.
+			chain = append(chain, identity)
+		default:
+			return nil, fmt.Errorf("%w from v%d to v%d, a breaking change (%s): register one with AddUpcaster(%q, %d, ...)",
+				ErrNoUpcaster, v, v+1, t.versions[v+1].Breaking, typ, v)
 		}
-		chain = append(chain, up)
 	}
 	return chain, nil
 }

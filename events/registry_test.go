@@ -103,11 +103,26 @@ func TestDecodeOtherTypeFails(t *testing.T) {
 func TestMissingUpcasterSaysHowToAddOne(t *testing.T) {
 	reg := events.NewRegistry()
 	v1 := events.MustDefine[thingV1](reg, "test.Thing", 1)
-	v2 := events.MustDefine[thingV2](reg, "test.Thing", 2)
+	v2 := events.MustDefine[thingV2](reg, "test.Thing", 2, events.Breaking("name renamed"))
 	e, _ := v1.New(thingV1{Name: "x"})
 	_, err := v2.Decode(e)
 	if !errors.Is(err, events.ErrNoUpcaster) || !strings.Contains(err.Error(), `AddUpcaster("test.Thing", 1`) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestCompatibleVersionsNeedNoUpcaster(t *testing.T) {
+	type v2 struct {
+		Name string `json:"name"`
+		Nick string `json:"nick,omitempty"` // a new optional field: compatible
+	}
+	reg := events.NewRegistry()
+	d1 := events.MustDefine[thingV1](reg, "test.Thing", 1)
+	d2 := events.MustDefine[v2](reg, "test.Thing", 2)
+	e, _ := d1.New(thingV1{Name: "x"})
+	got, err := d2.Decode(e)
+	if err != nil || got.Name != "x" {
+		t.Fatalf("got %+v, %v", got, err)
 	}
 }
 

@@ -1,0 +1,36 @@
+# troupe's developer commands. `make help` lists them.
+GO      ?= go
+PKGS    := ./...
+BIN     := bin
+
+.PHONY: help build test test-short lint fmt bench bench-pattern fuzz tools
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+build: ## build the troupe CLI into bin/
+	$(GO) build -o $(BIN)/troupe ./cmd/troupe
+
+test: ## run every test (race detector on) against a moto_server started for the run
+	scripts/with-moto $(GO) test -race -count=1 $(PKGS)
+
+lint: ## gofmt and go vet, failing on any finding
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+fmt: ## format the code
+	gofmt -w $$(git ls-files '*.go')
+
+bench: ## producer and envelope benchmarks (against moto), then the pattern matcher's
+	scripts/with-moto $(GO) test -run '^$$' -bench . -benchmem ./events/... ./schemas/... ./producers/...
+	$(MAKE) bench-pattern
+
+bench-pattern: ## the event-pattern matcher side by side with Quamina (own module: bench/)
+	cd bench && $(GO) test -run '^$$' -bench . -benchmem .
+
+fuzz: ## run each fuzz target for 30s
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 30s $$pkg || exit 1; \
+	  done; \
+	done
