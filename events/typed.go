@@ -74,3 +74,12 @@ func prefixField(prefix string, err error) error {
 	}
 	return &FieldError{Field: field, Reason: fe.Reason}
 }
+
+// Lookup returns the typed handle of a version already registered: the way
+// to decode into T without defining the version again.
+func Lookup[T any](r *Registry, typ string, version int) (Def[T], error) {
+	if err := r.Known(typ, version); err != nil {
+		return Def[T]{}, err
+	}
+	return Def[T]{Type: typ, Version: version, reg: r}, nil
+}

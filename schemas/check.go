@@ -275,13 +275,17 @@ func (c *checker) sample(fsys fs.FS, p, typ string, ver int) {
 		up, err := c.reg.Upcast(e, to)
 		switch {
 		case errors.Is(err, events.ErrNoUpcaster):
-			// No upcaster: readers of v<to> get the data as is, which the
-			// compatibility check says they accept. Prove it.
+			// A breaking version without an upcaster (the compatibility
+			// check reports it): show what reading the data as is gives.
 			up = e
 			up.DataVersion = to
 			c.validate(file, typ, "", fmt.Sprintf("read as v%d (no upcaster, so as is)", to), c.set.Validate(up))
 		case err != nil:
 			c.problem(file, "/data", "upcast to v%d: %v", to, err)
+		case to == ver+1 && !c.info()[key{typ, to}].Upcaster:
+			// A compatible version reads the data as is, which the
+			// compatibility check says it accepts. Prove it.
+			c.validate(file, typ, "", fmt.Sprintf("read as v%d (no upcaster, so as is)", to), c.set.Validate(up))
 		default:
 			c.validate(file, typ, "", fmt.Sprintf("upcast to v%d", to), c.set.Validate(up))
 		}
