@@ -3,13 +3,22 @@ GO      ?= go
 PKGS    := ./...
 BIN     := bin
 
-.PHONY: help build test test-short lint fmt bench bench-pattern fuzz tools
+.PHONY: help build test lint fmt bench bench-pattern fuzz lambdas
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 build: ## build the troupe CLI into bin/
 	$(GO) build -o $(BIN)/troupe ./cmd/troupe
+
+LAMBDAS := $(patsubst consumers/%/lambda/main.go,%,$(wildcard consumers/*/lambda/main.go))
+
+lambdas: ## build each consumer's Lambda as dist/lambdas/<name>/bootstrap (linux/arm64, provided.al2023)
+	@for n in $(LAMBDAS); do \
+	  echo "dist/lambdas/$$n/bootstrap"; \
+	  GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags '-s -w' \
+	    -o dist/lambdas/$$n/bootstrap ./consumers/$$n/lambda || exit 1; \
+	done
 
 test: ## run every test (race detector on) against a moto_server started for the run
 	scripts/with-moto $(GO) test -race -count=1 $(PKGS)

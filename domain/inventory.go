@@ -9,10 +9,13 @@ type StockReserved struct {
 	Items         []Item `json:"items"`
 }
 
-// StockUnavailable says some items of an order cannot be reserved.
+// StockUnavailable says some items of an order cannot be reserved. It carries
+// the authorized payment, which the compensation refunds.
 type StockUnavailable struct {
-	OrderID string   `json:"orderId"`
-	SKUs    []string `json:"skus"`
+	OrderID   string   `json:"orderId"`
+	PaymentID string   `json:"paymentId"`
+	Amount    Money    `json:"amount"`
+	SKUs      []string `json:"skus"`
 }
 
 var (

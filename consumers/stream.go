@@ -1,0 +1,109 @@
+package consumers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/troupehq/troupe/events"
+)
+
+// StreamRecord is one stream record as the runtime receives it.
+type StreamRecord struct {
+	Stream         string // the stream's name or ARN
+	Shard          string
+	SequenceNumber string
+	PartitionKey   string
+	Data           []byte
+}
+
+// HandleStreamBatch runs the consumer on one batch of stream records and
+// returns the sequence numbers that must be delivered again (for Lambda's
+// ReportBatchItemFailures).
+//
+// Records with the same partition key run one after the other, in batch
+// order; different keys run concurrently, up to Function.Concurrency. A
+// failing record is retried in-process, then dead-lettered with its payload,
+// and its key carries on: a poison record never blocks the shard. Only if a
+// record cannot be handled nor dead-lettered (the DLQ or the idempotency
+// store is down, or ctx ends) is it reported, with every later record of its
+// key, which must not run before it.
+func (r *Runtime) HandleStreamBatch(ctx context.Context, records []StreamRecord) (failed []string) {
+	keys, byKey := groupByKey(records)
+	failedIdx := make([]bool, len(records))
+	sem := make(chan struct{}, r.consumer.Function.Concurrency)
+	var wg sync.WaitGroup
+	for _, key := range keys {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(idxs []int) {
+			defer func() { <-sem; wg.Done() }()
+			for n, i := range idxs {
+				if err := r.handleRecord(ctx, records[i]); err != nil {
+					r.deps.Logger.ErrorContext(ctx, "record not handled; reported for redelivery",
+						"consumer", r.consumer.Name, "shard", records[i].Shard, "sequence", records[i].SequenceNumber,
+						"held", len(idxs)-n-1, "error", err)
+					for _, j := range idxs[n:] {
+						failedIdx[j] = true
+					}
+					return
+				}
+			}
+		}(byKey[key])
+	}
+	wg.Wait()
+	for i, f := range failedIdx {
+		if f {
+			failed = append(failed, records[i].SequenceNumber)
+		}
+	}
+	return failed
+}
+
+// groupByKey returns the partition keys in order of first appearance, and
+// the record indexes of each key in batch order.
+func groupByKey(records []StreamRecord) ([]string, map[string][]int) {
+	var keys []string
+	byKey := map[string][]int{}
+	for i, rec := range records {
+		if _, ok := byKey[rec.PartitionKey]; !ok {
+			keys = append(keys, rec.PartitionKey)
+		}
+		byKey[rec.PartitionKey] = append(byKey[rec.PartitionKey], i)
+	}
+	return keys, byKey
+}
+
+// handleRecord returns an error only when the record must be delivered again.
+func (r *Runtime) handleRecord(ctx context.Context, rec StreamRecord) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	d := &Delivery{
+		Raw:    rawPayload(rec.Data),
+		Origin: Origin{Source: "stream", Stream: rec.Stream, Shard: rec.Shard, SequenceNumber: rec.SequenceNumber},
+	}
+	e, err := events.Decode(rec.Data)
+	if err != nil {
+		err = fmt.Errorf("%w: stream record %s/%s: %w", errDecode, rec.Shard, rec.SequenceNumber, err)
+		return deadLetter(ctx, r.consumer.Name, r.deps.DeadLetters, d, err, r.deps.Now, r.deps.Logger)
+	}
+	if e.Key() != rec.PartitionKey {
+		r.deps.Logger.WarnContext(ctx, "record partition key differs from the envelope's",
+			"consumer", r.consumer.Name, "event", e.ID, "record", rec.PartitionKey, "envelope", e.Key())
+	}
+	d.Envelope = e
+	return r.onStream(ctx, d)
+}
+
+// rawPayload keeps a payload for the DLQ: as is when it is JSON, else as a
+// JSON string of its bytes (encoding/json writes invalid UTF-8 as U+FFFD, so
+// a binary payload is base64: json.Marshal of a []byte).
+func rawPayload(data []byte) json.RawMessage {
+	if json.Valid(data) {
+		return data
+	}
+	b, _ := json.Marshal(data)
+	return b
+}

@@ -1,0 +1,299 @@
+// Package idempotency is the embedded adapter of consumers.IdempotencyStore
+// behind `troupe dev`: records in a bbolt bucket, one JSON document per key,
+// with the same layout, precision and conditions as the DynamoDB adapter
+// (github.com/troupehq/troupe/aws/idempotency), so a consumer behaves the same
+// on a laptop and on AWS.
+//
+// Every method is one bbolt read-write transaction, so it is atomic and
+// durable (bbolt syncs on commit) and serialised with the others. Purge
+// stands in for DynamoDB's TTL and deletes expired records.
+package idempotency
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/troupehq/troupe/consumers"
+)
+
+// Store keeps idempotency records in one bucket of a bbolt database. It
+// implements consumers.IdempotencyStore and is safe for concurrent use by
+// many goroutines. bbolt locks its file, so one process at a time opens it.
+type Store struct {
+	db     *bbolt.DB
+	bucket []byte
+}
+
+var _ consumers.IdempotencyStore = (*Store)(nil)
+
+// item is a record as stored: the DynamoDB adapter's attributes, Expiry in
+// epoch seconds and InProgressExpiry in epoch milliseconds (both truncated).
+type item struct {
+	ID                   string          `json:"id"`
+	Status               string          `json:"status"`
+	Expiration           int64           `json:"expiration"`
+	InProgressExpiration *int64          `json:"in_progress_expiration,omitempty"`
+	Validation           string          `json:"validation,omitempty"`
+	Data                 json.RawMessage `json:"data,omitempty"`
+}
+
+// New returns a Store on the bucket of db, creating the bucket if needed.
+// The caller opens and closes db; the Store must not be used after.
+func New(db *bbolt.DB, bucket string) (*Store, error) {
+	if db == nil {
+		return nil, errors.New("idempotency: New: db is nil: pass an open *bbolt.DB")
+	}
+	if bucket == "" {
+		return nil, errors.New("idempotency: New: the bucket name is empty")
+	}
+	s := &Store{db: db, bucket: []byte(bucket)}
+	if err := db.Update(func(tx *bbolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(s.bucket)
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("idempotency: create bucket %q in %s: %w", bucket, db.Path(), err)
+	}
+	return s, nil
+}
+
+// Acquire implements consumers.IdempotencyStore. rec.Status must be empty or
+// INPROGRESS (it is written as INPROGRESS); rec.Expiry and
+// rec.InProgressExpiry must be set. Expiry is kept in whole seconds and
+// InProgressExpiry in milliseconds, and compared with now at that precision.
+func (s *Store) Acquire(ctx context.Context, rec consumers.IdempotencyRecord, now time.Time) (consumers.IdempotencyRecord, bool, error) {
+	if err := checkAcquire(rec); err != nil {
+		return consumers.IdempotencyRecord{}, false, err
+	}
+	if err := ctx.Err(); err != nil {
+		return consumers.IdempotencyRecord{}, false, fmt.Errorf("idempotency: acquire %q: %w", rec.Key, err)
+	}
+	ipe := rec.InProgressExpiry.UnixMilli()
+	next := item{
+		ID:                   rec.Key,
+		Status:               string(consumers.InProgress),
+		Expiration:           rec.Expiry.Unix(),
+		InProgressExpiration: &ipe,
+		Validation:           rec.PayloadHash,
+		Data:                 rec.Result,
+	}
+	var (
+		existing consumers.IdempotencyRecord
+		acquired bool
+	)
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		b, err := s.bucketOf(tx)
+		if err != nil {
+			return err
+		}
+		key := []byte(rec.Key)
+		if v := b.Get(key); v != nil {
+			old, err := decode(v)
+			if err != nil {
+				return err
+			}
+			if !old.free(now) {
+				existing = old.record()
+				return nil
+			}
+		}
+		v, err := json.Marshal(next)
+		if err != nil {
+			return err
+		}
+		acquired = true
+		return b.Put(key, v)
+	})
+	if err != nil {
+		return consumers.IdempotencyRecord{}, false, s.fail("acquire", rec.Key, err)
+	}
+	return existing, acquired, nil
+}
+
+// Complete implements consumers.IdempotencyStore: it sets the status, the
+// expiry and the result (removing a previous result when result is empty)
+// of a record that is still INPROGRESS. Completing a key that is absent or
+// already COMPLETED is an error that says which.
+func (s *Store) Complete(ctx context.Context, key string, expiry time.Time, result json.RawMessage) error {
+	if err := checkComplete(key, expiry, result); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("idempotency: complete %q: %w", key, err)
+	}
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		b, err := s.bucketOf(tx)
+		if err != nil {
+			return err
+		}
+		v := b.Get([]byte(key))
+		if v == nil {
+			return errors.New("no record: the key was never acquired, was released, or expired and was purged; " +
+				"the caller does not hold it")
+		}
+		it, err := decode(v)
+		if err != nil {
+			return err
+		}
+		if it.Status != string(consumers.InProgress) {
+			return fmt.Errorf("the record is %s, not %s: the caller does not hold it", it.Status, consumers.InProgress)
+		}
+		it.Status = string(consumers.Completed)
+		it.Expiration = expiry.Unix()
+		it.Data = result
+		if len(result) == 0 {
+			it.Data = nil
+		}
+		nv, err := json.Marshal(it)
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(key), nv)
+	})
+	if err != nil {
+		return s.fail("complete", key, err)
+	}
+	return nil
+}
+
+// Release implements consumers.IdempotencyStore: it deletes the key's
+// record, whatever its state. Releasing an absent key is not an error.
+func (s *Store) Release(ctx context.Context, key string) error {
+	if key == "" {
+		return errors.New("idempotency: release: the key is empty")
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("idempotency: release %q: %w", key, err)
+	}
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		b, err := s.bucketOf(tx)
+		if err != nil {
+			return err
+		}
+		return b.Delete([]byte(key))
+	})
+	if err != nil {
+		return s.fail("release", key, err)
+	}
+	return nil
+}
+
+// Purge deletes every record whose Expiry has passed (Expiry <= now, to the
+// second), INPROGRESS or COMPLETED, and returns how many it deleted: the
+// local stand-in for DynamoDB's TTL. Expired records already behave as
+// absent; Purge only reclaims their space. It is one transaction.
+func (s *Store) Purge(now time.Time) (int, error) {
+	n := 0
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		b, err := s.bucketOf(tx)
+		if err != nil {
+			return err
+		}
+		var expired [][]byte
+		if err := b.ForEach(func(k, v []byte) error {
+			it, err := decode(v)
+			if err != nil {
+				return fmt.Errorf("key %q: %w", k, err)
+			}
+			if it.expired(now) {
+				expired = append(expired, k)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, k := range expired {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		n = len(expired)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("idempotency: purge bucket %q of %s: %w", s.bucket, s.db.Path(), err)
+	}
+	return n, nil
+}
+
+func (s *Store) bucketOf(tx *bbolt.Tx) (*bbolt.Bucket, error) {
+	b := tx.Bucket(s.bucket)
+	if b == nil {
+		return nil, fmt.Errorf("bucket %q is missing: was it deleted after New?", s.bucket)
+	}
+	return b, nil
+}
+
+func (s *Store) fail(op, key string, err error) error {
+	return fmt.Errorf("idempotency: %s %q in bucket %q of %s: %w", op, key, s.bucket, s.db.Path(), err)
+}
+
+func decode(v []byte) (item, error) {
+	var it item
+	if err := json.Unmarshal(v, &it); err != nil {
+		return it, fmt.Errorf("stored record is not valid: %w", err)
+	}
+	return it, nil
+}
+
+// expired: Expiry <= now, to the second.
+func (it item) expired(now time.Time) bool { return it.Expiration <= now.Unix() }
+
+// free reports whether Acquire may replace the record at now: the DynamoDB
+// adapter's condition, `#expiry <= :now OR (#status = :inprogress AND
+// attribute_exists(#in_progress_expiry) AND #in_progress_expiry <= :now_in_millis)`.
+func (it item) free(now time.Time) bool {
+	return it.expired(now) ||
+		it.Status == string(consumers.InProgress) && it.InProgressExpiration != nil && *it.InProgressExpiration <= now.UnixMilli()
+}
+
+func (it item) record() consumers.IdempotencyRecord {
+	rec := consumers.IdempotencyRecord{
+		Key:         it.ID,
+		PayloadHash: it.Validation,
+		Status:      consumers.IdempotencyStatus(it.Status),
+		Expiry:      time.Unix(it.Expiration, 0),
+	}
+	if it.InProgressExpiration != nil {
+		rec.InProgressExpiry = time.UnixMilli(*it.InProgressExpiration)
+	}
+	if len(it.Data) > 0 {
+		rec.Result = append(json.RawMessage(nil), it.Data...)
+	}
+	return rec
+}
+
+func checkAcquire(rec consumers.IdempotencyRecord) error {
+	switch {
+	case rec.Key == "":
+		return errors.New("idempotency: acquire: the record's Key is empty")
+	case rec.Status != "" && rec.Status != consumers.InProgress:
+		return fmt.Errorf("idempotency: acquire %q: Status %q: a record is acquired %s", rec.Key, rec.Status, consumers.InProgress)
+	case rec.Expiry.IsZero():
+		return fmt.Errorf("idempotency: acquire %q: Expiry is zero: set it (e.g. now plus the idempotency window), "+
+			"or the record would never expire", rec.Key)
+	case rec.InProgressExpiry.IsZero():
+		return fmt.Errorf("idempotency: acquire %q: InProgressExpiry is zero: set it (e.g. the handler's deadline), "+
+			"or a run that dies would hold the key until Expiry", rec.Key)
+	case len(rec.Result) > 0 && !json.Valid(rec.Result):
+		return fmt.Errorf("idempotency: acquire %q: Result is not valid JSON", rec.Key)
+	}
+	return nil
+}
+
+func checkComplete(key string, expiry time.Time, result json.RawMessage) error {
+	switch {
+	case key == "":
+		return errors.New("idempotency: complete: the key is empty")
+	case expiry.IsZero():
+		return fmt.Errorf("idempotency: complete %q: expiry is zero: set it (e.g. now plus the idempotency window), "+
+			"or the record would never expire", key)
+	case len(result) > 0 && !json.Valid(result):
+		return fmt.Errorf("idempotency: complete %q: the result is not valid JSON", key)
+	}
+	return nil
+}
