@@ -241,4 +241,3 @@ func TestTroupeBusEventSampleDecodes(t *testing.T) {
 }
 
 func awsString(s string) *string { return &s }
-

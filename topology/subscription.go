@@ -11,7 +11,7 @@ import (
 // detail = the troupe envelope, ...). On AWS it becomes a rule.
 type BusSubscription struct {
 	// Pattern is the event pattern as JSON, as the rule will carry it.
-	Pattern string
+	Pattern  string
 	compiled *pattern.Pattern
 	err      error
 }

@@ -88,4 +88,3 @@ func (m *Memory) Get(orderID string) []Step {
 	defer m.mu.Unlock()
 	return slices.Clone(m.orders[orderID])
 }
-
