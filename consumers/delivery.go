@@ -2,7 +2,6 @@ package consumers
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/troupehq/troupe/events"
@@ -13,7 +12,7 @@ type Delivery struct {
 	Envelope events.Envelope
 	// Raw is the payload as received (the record data, or the EventBridge
 	// event), kept for the dead-letter queue.
-	Raw    json.RawMessage
+	Raw    []byte
 	Origin Origin
 	// Attempts counts the handler runs so far; FirstFailure and LastFailure
 	// are set once a run failed.

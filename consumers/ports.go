@@ -78,9 +78,11 @@ type DeadLetter struct {
 	// Envelope is the event as received (before upcasting), when it could
 	// be decoded.
 	Envelope *events.Envelope `json:"envelope,omitempty"`
-	// Raw is the payload as received when it could not be decoded into an
-	// envelope; empty otherwise.
-	Raw json.RawMessage `json:"raw,omitempty"`
+	// Raw is the payload as received, byte for byte, when it could not be
+	// decoded into an envelope (it may not even be JSON); empty otherwise.
+	// The DLQ adapters define the wire format: do not marshal a DeadLetter
+	// with encoding/json and expect Raw to survive as is.
+	Raw []byte `json:"-"`
 	// Consumer is the name of the consumer that failed the event.
 	Consumer string `json:"consumer"`
 	// Error is the last error, as text.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"go.etcd.io/bbolt"
 
 	"github.com/troupehq/troupe/aws/bus"
 	"github.com/troupehq/troupe/aws/deadletter"
@@ -22,6 +24,7 @@ import (
 	"github.com/troupehq/troupe/domain"
 	"github.com/troupehq/troupe/events"
 	"github.com/troupehq/troupe/internal/awstest"
+	localidem "github.com/troupehq/troupe/local/idempotency"
 	"github.com/troupehq/troupe/producers"
 	"github.com/troupehq/troupe/schemas"
 	"github.com/troupehq/troupe/topology"
@@ -62,6 +65,21 @@ func newRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// localStore is the embedded idempotency store on a fresh bbolt file.
+func localStore(t *testing.T) consumers.IdempotencyStore {
+	t.Helper()
+	db, err := bbolt.Open(filepath.Join(t.TempDir(), "idem.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	s, err := localidem.New(db, "idempotency")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // runtime validates a one-consumer topology and returns the consumer's

@@ -2,7 +2,6 @@ package consumers
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync"
 
@@ -81,7 +80,7 @@ func (r *Runtime) handleRecord(ctx context.Context, rec StreamRecord) error {
 		return err
 	}
 	d := &Delivery{
-		Raw:    rawPayload(rec.Data),
+		Raw:    rec.Data,
 		Origin: Origin{Source: "stream", Stream: rec.Stream, Shard: rec.Shard, SequenceNumber: rec.SequenceNumber},
 	}
 	e, err := events.Decode(rec.Data)
@@ -95,15 +94,4 @@ func (r *Runtime) handleRecord(ctx context.Context, rec StreamRecord) error {
 	}
 	d.Envelope = e
 	return r.onStream(ctx, d)
-}
-
-// rawPayload keeps a payload for the DLQ: as is when it is JSON, else as a
-// JSON string of its bytes (encoding/json writes invalid UTF-8 as U+FFFD, so
-// a binary payload is base64: json.Marshal of a []byte).
-func rawPayload(data []byte) json.RawMessage {
-	if json.Valid(data) {
-		return data
-	}
-	b, _ := json.Marshal(data)
-	return b
 }

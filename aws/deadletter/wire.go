@@ -234,9 +234,9 @@ func DecodeMessage(body string, attrs map[string]types.MessageAttributeValue) (c
 		if err := json.Compact(&c, w.Raw); err != nil {
 			return consumers.DeadLetter{}, fmt.Errorf("deadletter: decode %s body: raw: %w", FormatV1, err)
 		}
-		dl.Raw = json.RawMessage(c.Bytes())
+		dl.Raw = c.Bytes()
 	case len(w.RawBase64) > 0:
-		dl.Raw = json.RawMessage(w.RawBase64)
+		dl.Raw = w.RawBase64
 	}
 	return dl, nil
 }
