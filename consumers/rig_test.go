@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -43,7 +44,9 @@ type rig struct {
 	pub    *producers.Publisher
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t *testing.T) *rig { return newRigTB(t) }
+
+func newRigTB(t testing.TB) *rig {
 	t.Helper()
 	r := &rig{cfg: awstest.Config(t)}
 	var err error
@@ -84,7 +87,9 @@ func localStore(t *testing.T) consumers.IdempotencyStore {
 
 // runtime validates a one-consumer topology and returns the consumer's
 // runtime on the rig's adapters.
-func (r *rig) runtime(t *testing.T, c topology.Consumer) *consumers.Runtime {
+func (r *rig) runtime(t *testing.T, c topology.Consumer) *consumers.Runtime { return r.runtimeTB(t, c) }
+
+func (r *rig) runtimeTB(t testing.TB, c topology.Consumer) *consumers.Runtime {
 	t.Helper()
 	top := &topology.Topology{Name: "test", Consumers: []topology.Consumer{c}}
 	if err := top.Validate(); err != nil {
@@ -92,6 +97,7 @@ func (r *rig) runtime(t *testing.T, c topology.Consumer) *consumers.Runtime {
 	}
 	rt, err := consumers.New(top.Consumers[0], consumers.Deps{
 		Idempotency: r.store, DeadLetters: r.dlq, Publisher: r.pub, Validator: schemas.Sample(),
+		Logger: slog.New(slog.NewTextHandler(t.Output(), nil)), // shown when a test fails
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -179,7 +185,7 @@ func (p *probe) consumer(name string, onBus bool) topology.Consumer {
 }
 
 // order builds an OrderPlaced v2 whose customer id steers the probe.
-func order(t *testing.T, subject, behaviour string) events.Envelope {
+func order(t testing.TB, subject, behaviour string) events.Envelope {
 	t.Helper()
 	e, err := domain.OrderPlacedDef.New(domain.OrderPlacedV2{
 		OrderID: subject, CustomerID: behaviour,
@@ -193,7 +199,7 @@ func order(t *testing.T, subject, behaviour string) events.Envelope {
 }
 
 // busPayload is the EventBridge event Lambda receives for e.
-func busPayload(t *testing.T, e events.Envelope) []byte {
+func busPayload(t testing.TB, e events.Envelope) []byte {
 	t.Helper()
 	detail, _ := json.Marshal(e)
 	b, _ := json.Marshal(map[string]any{

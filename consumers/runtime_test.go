@@ -3,6 +3,7 @@ package consumers_test
 import (
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/troupehq/troupe/aws/deadletter"
 	"github.com/troupehq/troupe/aws/idempotency"
 	"github.com/troupehq/troupe/consumers"
 	"github.com/troupehq/troupe/events"
@@ -246,3 +248,52 @@ func TestTroupeBusEventSampleDecodes(t *testing.T) {
 }
 
 func awsString(s string) *string { return &s }
+
+func TestAwsEventBridgeSampleInvokesTheConsumer(t *testing.T) {
+	t.Parallel()
+	r, p := newRig(t), newProbe()
+	rt := r.runtime(t, p.consumer("probe", true))
+	payload, err := os.ReadFile("../testdata/aws/eventbridge-event.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := invoke(t, rt.LambdaBus, payload); err != nil {
+		t.Fatal(err)
+	}
+	if n := p.count("019593fa-5d95-744e-b7fd-bf94c690a9c1"); n != 1 {
+		t.Fatalf("handler ran %d times for the sample event", n)
+	}
+}
+
+func TestADeadLetterTooLargeForTheQueueIsReportedNotLost(t *testing.T) {
+	t.Parallel()
+	r, p := newRig(t), newProbe()
+	// A queue whose limit no dead letter fits, as a 256 KiB queue would be
+	// for a large event.
+	small := awstest.NewQueue(t, r.cfg, map[string]string{"MaximumMessageSize": "1024"})
+	r.dlq, _ = deadletter.NewFromConfig(r.cfg, deadletter.Config{QueueURL: small, MaxMessageBytes: 1024})
+	rt := r.runtime(t, p.consumer("probe", false))
+	big := order(t, "A", "fail")
+	big.Data = json.RawMessage(strings.Replace(string(big.Data), `"sku":"S"`, `"sku":"`+randomText(4000)+`"`, 1))
+	after := order(t, "A", "ok")
+	out, err := invoke(t, rt.LambdaStream, kinesisPayload(t, r.stream, big, after))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := failures(t, out); len(f) != 2 {
+		t.Fatalf("failures %v: the record the DLQ refused, and the one of its key behind it, must be delivered again", f)
+	}
+	if len(p.runs) != 0 {
+		t.Fatalf("the record behind the refused one ran: %v", p.runs)
+	}
+}
+
+// randomText is incompressible text of n characters.
+func randomText(n int) string {
+	const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = letters[rand.IntN(len(letters))]
+	}
+	return string(b)
+}

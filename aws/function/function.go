@@ -27,6 +27,7 @@ import (
 	"github.com/troupehq/troupe/aws/idempotency"
 	"github.com/troupehq/troupe/aws/stream"
 	"github.com/troupehq/troupe/consumers"
+	"github.com/troupehq/troupe/events"
 	"github.com/troupehq/troupe/producers"
 	"github.com/troupehq/troupe/schemas"
 	"github.com/troupehq/troupe/topology"
@@ -78,7 +79,7 @@ func NewRuntime(awsCfg aws.Config, c *topology.Consumer, env Env, deps consumers
 		return nil, err
 	}
 	if deps.Validator == nil {
-		deps.Validator = schemas.Sample()
+		deps.Validator = sampleSchemas{}
 	}
 	var err error
 	if deps.DeadLetters, err = deadletter.NewFromConfig(awsCfg, deadletter.Config{QueueURL: env.DLQURL}); err != nil {
@@ -147,3 +148,9 @@ func setUp(t *topology.Topology, declErr error, name string) (*consumers.Runtime
 	rt, err := NewRuntime(awsCfg, c, EnvFromOS(), consumers.Deps{})
 	return rt, c, err
 }
+
+// sampleSchemas validates with the sample's embedded schemas, compiled on the
+// first event rather than during the function's init.
+type sampleSchemas struct{}
+
+func (sampleSchemas) Validate(e events.Envelope) error { return schemas.Sample().Validate(e) }

@@ -81,8 +81,14 @@ func (c *Config) SetDefaults() {
 	def(&c.ResultAttr, "data")
 }
 
-// tableNameRE is DynamoDB's rule for a table name.
-var tableNameRE = regexp.MustCompile(`^[A-Za-z0-9_.\-]{3,255}$`)
+// tableNameRE is DynamoDB's rule for a table name's characters; its length,
+// 3-255, is checked apart (validTableName), since a {3,255} repetition makes
+// a large regexp, slow to compile at every start.
+var tableNameRE = regexp.MustCompile(`^[A-Za-z0-9_.\-]+$`)
+
+func validTableName(name string) bool {
+	return len(name) >= 3 && len(name) <= 255 && tableNameRE.MatchString(name)
+}
 
 // Validate reports what is wrong with the configuration. Call SetDefaults
 // first: an empty attribute name is an error.
@@ -92,11 +98,11 @@ func (c Config) Validate() error {
 		return errors.New("idempotency: Config.TableName is required: the DynamoDB table's name or ARN")
 	case strings.HasPrefix(c.TableName, "arn:"):
 		i := strings.Index(c.TableName, ":table/")
-		if i < 0 || strings.Count(c.TableName[:i], ":") != 4 || !tableNameRE.MatchString(c.TableName[i+len(":table/"):]) {
+		if i < 0 || strings.Count(c.TableName[:i], ":") != 4 || !validTableName(c.TableName[i+len(":table/"):]) {
 			return fmt.Errorf("idempotency: Config.TableName %q is not a DynamoDB table ARN "+
 				"(want arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME)", c.TableName)
 		}
-	case !tableNameRE.MatchString(c.TableName):
+	case !validTableName(c.TableName):
 		return fmt.Errorf("idempotency: Config.TableName %q is not a valid DynamoDB table name "+
 			"(3-255 of letters, digits, '_', '-', '.')", c.TableName)
 	}

@@ -42,21 +42,26 @@ func (c *Config) SetDefaults() {
 	c.StreamARN = strings.TrimSpace(c.StreamARN)
 }
 
-// streamNameRE is Kinesis's rule for a stream name.
-var streamNameRE = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,128}$`)
+// streamNameRE is Kinesis's rule for a stream name, 1-128 of these
+// characters (see validName).
+var streamNameRE = regexp.MustCompile(`^[a-zA-Z0-9_.-]+$`)
+
+// validName checks a stream name; the length is checked apart, since a
+// {1,128} repetition makes a large regexp, slow to compile at every start.
+func validName(name string) bool { return len(name) <= 128 && streamNameRE.MatchString(name) }
 
 // Validate reports what is wrong with the configuration.
 func (c Config) Validate() error {
 	if c.StreamName == "" && c.StreamARN == "" {
 		return errors.New("stream: Config needs StreamName or StreamARN: the Kinesis stream to write to")
 	}
-	if c.StreamName != "" && !streamNameRE.MatchString(c.StreamName) {
+	if c.StreamName != "" && !validName(c.StreamName) {
 		return fmt.Errorf("stream: Config.StreamName %q is not a valid stream name (1-128 of letters, digits, '_', '.', '-')", c.StreamName)
 	}
 	if c.StreamARN != "" {
 		i := strings.Index(c.StreamARN, ":stream/")
 		if !strings.HasPrefix(c.StreamARN, "arn:") || i < 0 || strings.Count(c.StreamARN[:i], ":") != 4 ||
-			!streamNameRE.MatchString(c.StreamARN[i+len(":stream/"):]) {
+			!validName(c.StreamARN[i+len(":stream/"):]) {
 			return fmt.Errorf("stream: Config.StreamARN %q is not a stream ARN (want arn:PARTITION:kinesis:REGION:ACCOUNT:stream/NAME)", c.StreamARN)
 		}
 		if name := c.StreamARN[i+len(":stream/"):]; c.StreamName != "" && name != c.StreamName {
