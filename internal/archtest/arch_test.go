@@ -16,6 +16,11 @@ var core = []string{
 	"github.com/troupehq/troupe/domain/...",
 	"github.com/troupehq/troupe/producers",
 	"github.com/troupehq/troupe/producers/producertest",
+	"github.com/troupehq/troupe/topology",
+	"github.com/troupehq/troupe/consumers",
+	"github.com/troupehq/troupe/consumers/idempotencytest",
+	"github.com/troupehq/troupe/consumers/deadlettertest",
+	"github.com/troupehq/troupe/choreography",
 }
 
 var forbidden = []string{"github.com/aws/aws-sdk-go-v2", "github.com/aws/smithy-go"}
