@@ -12,7 +12,7 @@ import (
 type handler struct{ refs []topology.EventRef }
 
 func (h handler) Handle(context.Context, events.Envelope) error { return nil }
-func (h handler) Accepts() []topology.EventRef                 { return h.refs }
+func (h handler) Accepts() []topology.EventRef                  { return h.refs }
 
 var reads = handler{[]topology.EventRef{{Type: "orders.OrderPlaced", Version: 2}}}
 

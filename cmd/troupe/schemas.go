@@ -19,9 +19,9 @@ import (
 )
 
 // schemaRoles names, for one version of an event type, the producers that
-// emit it and the consumers that react to it, for `troupe schemas ls`. Until
-// the topology fills it in, nobody is known and ls shows "-".
-var schemaRoles = func(typ string, version int) (producers, consumers []string) { return nil, nil }
+// emit it and the consumers that react to it, for `troupe schemas ls`: the
+// sample topology's (roles.go).
+var schemaRoles = topologyRoles
 
 func newSchemasCmd() *cobra.Command {
 	cmd := &cobra.Command{
