@@ -3,10 +3,16 @@ GO      ?= go
 PKGS    := ./...
 BIN     := bin
 
-.PHONY: help build test lint fmt bench bench-pattern fuzz lambdas
+.PHONY: help build dev demo-aws test lint fmt bench bench-pattern fuzz lambdas
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+dev: ## run the whole sample choreography on this machine (troupe dev on 127.0.0.1:4195, state in .troupe/)
+	$(GO) run ./cmd/troupe dev
+
+demo-aws: ## against an AWS emulator (moto): create a bus and a stream, publish the samples, show what landed
+	scripts/with-moto scripts/demo
 
 build: ## build the troupe CLI into bin/
 	$(GO) build -o $(BIN)/troupe ./cmd/troupe

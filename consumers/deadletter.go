@@ -14,13 +14,15 @@ import (
 // event is parked, not lost, and the ones behind it go on. With onlyPermanent
 // (bus consumers) a retryable error is returned instead, so that Lambda's
 // asynchronous retries apply. Infrastructure errors are always returned: the
-// event was not handled and must be delivered again. If the queue cannot take
-// the message, that is an infrastructure error too.
+// event was not handled and must be delivered again. So is ErrInProgress:
+// another run holds the event's key (or held it when its process died, until
+// the lock expires), and the event must come back later, not be parked. If
+// the queue cannot take the message, that is an infrastructure error too.
 func DeadLetters(consumer string, q DeadLetterQueue, onlyPermanent bool, now func() time.Time, log *slog.Logger) Middleware {
 	return func(next HandlerFunc) HandlerFunc {
 		return func(ctx context.Context, d *Delivery) error {
 			err := next(ctx, d)
-			if err == nil || IsInfrastructure(err) || (onlyPermanent && !IsPermanent(err)) {
+			if err == nil || IsInfrastructure(err) || errors.Is(err, ErrInProgress) || (onlyPermanent && !IsPermanent(err)) {
 				return err
 			}
 			return deadLetter(ctx, consumer, q, d, err, now, log)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/troupehq/troupe/events"
@@ -45,6 +46,21 @@ type Runtime struct {
 	deps     Deps
 	onBus    HandlerFunc
 	onStream HandlerFunc
+
+	handled, duplicates atomic.Int64
+}
+
+// Stats counts a runtime's outcomes since it was built.
+type Stats struct {
+	// Handled counts handler runs that succeeded: the consumer's effects.
+	Handled int64 `json:"handled"`
+	// Duplicates counts deliveries skipped by idempotency.
+	Duplicates int64 `json:"duplicates"`
+}
+
+// Stats returns the runtime's counters.
+func (r *Runtime) Stats() Stats {
+	return Stats{Handled: r.handled.Load(), Duplicates: r.duplicates.Load()}
 }
 
 // New returns the runtime of consumer c. The topology the consumer belongs
@@ -90,7 +106,7 @@ func (r *Runtime) chain(bus bool) HandlerFunc {
 		Timeout(c.Function.Timeout()),
 	}
 	if !c.Idempotency.Disabled {
-		mw = append(mw, Idempotency(c.Name, c.Idempotency, d.Idempotency, d.Now, d.Logger))
+		mw = append(mw, Idempotency(c.Name, c.Idempotency, d.Idempotency, d.Now, d.Logger, func() { r.duplicates.Add(1) }))
 	}
 	mw = append(mw, Emitter(c.Name, c.Emits, d.Publisher), Recover(c.Name, d.Logger))
 	return chain(r.handle, mw...)
@@ -107,7 +123,11 @@ func (r *Runtime) handle(ctx context.Context, d *Delivery) error {
 			return Permanent(fmt.Errorf("%w: %w", ErrInvalidEvent, err))
 		}
 	}
-	return r.consumer.Handler.Handle(ctx, d.Envelope)
+	if err := r.consumer.Handler.Handle(ctx, d.Envelope); err != nil {
+		return err
+	}
+	r.handled.Add(1)
+	return nil
 }
 
 // accepts says why the consumer cannot read e: a type it has no handler for,

@@ -18,6 +18,7 @@ import (
 
 	"github.com/troupehq/troupe/aws/bus"
 	"github.com/troupehq/troupe/aws/stream"
+	"github.com/troupehq/troupe/choreography"
 	"github.com/troupehq/troupe/domain"
 	"github.com/troupehq/troupe/events"
 	"github.com/troupehq/troupe/producers"
@@ -30,6 +31,7 @@ type publishFlags struct {
 	bus, stream, endpointURL, region    string
 	timeout                             time.Duration
 	output                              string
+	to, devAddr                         string
 }
 
 func newPublishCmd() *cobra.Command {
@@ -73,6 +75,8 @@ e.g. to a local emulator.`,
 	fl.StringVar(&f.region, "region", "", "AWS region (default: the SDK's chain, e.g. $AWS_REGION)")
 	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "give up on an unacknowledged leg after this long")
 	fl.StringVarP(&f.output, "output", "o", "text", "output format: text or json")
+	fl.StringVar(&f.to, "to", "aws", "where to publish: aws (the SDK's configuration) or local (a running troupe dev)")
+	fl.StringVar(&f.devAddr, "dev-addr", envOr("TROUPE_DEV_ADDR", DefaultDevAddr), "the troupe dev address, with --to local [$TROUPE_DEV_ADDR]")
 	_ = cmd.MarkFlagRequired("data")
 	return cmd
 }
@@ -80,6 +84,13 @@ e.g. to a local emulator.`,
 func runPublish(cmd *cobra.Command, typ string, f publishFlags) error {
 	if f.output != "text" && f.output != "json" {
 		return fmt.Errorf("--output %q: use text or json", f.output)
+	}
+	switch f.to {
+	case "aws":
+	case "local":
+		f = toLocal(f)
+	default:
+		return fmt.Errorf("--to %q: use aws or local", f.to)
 	}
 	e, err := buildEvent(cmd.InOrStdin(), typ, f)
 	if err != nil {
@@ -255,4 +266,28 @@ func printResults(w io.Writer, format string, results []producers.Result) {
 		}
 		fmt.Fprintf(w, "event %s %s\n  bus     %s\n  stream  %s\n", r.EventID, r.Type, r.Bus, r.Stream)
 	}
+}
+
+// toLocal points the publish at a running troupe dev: its endpoint, its bus
+// and stream (named after the sample topology), and placeholder credentials
+// (the engine checks none).
+func toLocal(f publishFlags) publishFlags {
+	f.endpointURL = "http://" + f.devAddr
+	f.bus, f.stream = choreography.Name, choreography.Name
+	if f.region == "" {
+		f.region = "us-east-1"
+	}
+	for _, kv := range [][2]string{{"AWS_ACCESS_KEY_ID", "local"}, {"AWS_SECRET_ACCESS_KEY", "local"}} {
+		if os.Getenv(kv[0]) == "" {
+			os.Setenv(kv[0], kv[1])
+		}
+	}
+	return f
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }

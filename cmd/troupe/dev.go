@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/troupehq/troupe/choreography"
+	"github.com/troupehq/troupe/local"
+	"github.com/troupehq/troupe/schemas"
+)
+
+// DefaultDevAddr is where `troupe dev` listens unless told otherwise.
+const DefaultDevAddr = "127.0.0.1:4195"
+
+type devFlags struct {
+	addr, dataDir string
+	shards        int
+	verbose       bool
+}
+
+func newDevCmd() *cobra.Command {
+	var f devFlags
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run the whole choreography on this machine: bus, stream and every consumer",
+		Long: `dev runs the sample order choreography in one process, with no Docker and no
+AWS account: the bus (rules from the topology, matched with the full
+EventBridge pattern language), the stream (shards by partition-key hash,
+order per key), and every consumer, with the same retry, idempotency and
+dead-letter semantics as on AWS. What it acknowledges is on disk in
+--data-dir and survives a crash.
+
+Any system can publish to it: troupe publish, CloudEvents over HTTP, and any
+AWS SDK or the AWS CLI with --endpoint-url pointed at it. It listens on
+127.0.0.1 unless --addr says otherwise. Ctrl-C stops it; undelivered events
+stay on disk for the next start.`,
+		Example: `  troupe dev
+  troupe dev --addr 127.0.0.1:4300 --data-dir /tmp/troupe
+
+  # publish from elsewhere, with the AWS CLI
+  AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x AWS_DEFAULT_REGION=us-east-1 \
+    aws --endpoint-url http://127.0.0.1:4195 events put-events --entries \
+    '[{"Source":"shop","DetailType":"orders.OrderPlaced","Detail":"{...}"}]'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runDev(cmd, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.addr, "addr", DefaultDevAddr, "address to listen on (host:port)")
+	fl.StringVar(&f.dataDir, "data-dir", ".troupe", "directory of the engine's state")
+	fl.IntVar(&f.shards, "shards", 4, "shards of the stream (fixed when the data directory is created)")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log every delivery, not only warnings")
+	return cmd
+}
+
+func runDev(cmd *cobra.Command, f devFlags) error {
+	level := slog.LevelWarn
+	if f.verbose {
+		level = slog.LevelInfo
+	}
+	logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+	top, err := choreography.Topology()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s (%v): stop what uses it, or give another --addr", f.addr, err)
+	}
+	eng, err := local.Open(local.Config{DataDir: f.dataDir, Topology: top, Validator: schemas.Sample(), Shards: f.shards, Logger: logger})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	ctx := cmd.Context()
+	if err := eng.Start(ctx); err != nil {
+		ln.Close()
+		eng.Close()
+		return err
+	}
+	srv := &http.Server{Handler: eng.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	printEndpoints(cmd.OutOrStdout(), ln.Addr().String(), f.dataDir, eng, top.Name)
+
+	select {
+	case <-ctx.Done():
+	case err = <-served:
+	}
+	fmt.Fprintln(cmd.OutOrStdout(), "troupe dev: stopping; undelivered events stay on disk")
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return errors.Join(ignoreClosed(err), srv.Shutdown(shutdown), eng.Close())
+}
+
+func ignoreClosed(err error) error {
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+func printEndpoints(w io.Writer, addr, dataDir string, eng *local.Engine, name string) {
+	url := "http://" + addr
+	st, _ := eng.Status(context.Background())
+	var names []string
+	for _, c := range st.Consumers {
+		names = append(names, c.Name+" ("+c.Subscription+")")
+	}
+	abs, _ := filepath.Abs(filepath.Join(dataDir, "troupe.db"))
+	fmt.Fprintf(w, `troupe dev: %s running, state in %s
+  consumers     %s
+  AWS endpoint  %s   (EventBridge PutEvents to bus %q; Kinesis PutRecord(s) to stream %q)
+  CloudEvents   POST %s%s   (application/cloudevents+json or application/cloudevents-batch+json)
+  status        GET  %s%s
+  publish       troupe publish orders.OrderPlaced --to local --data @testdata/events/orders.OrderPlaced/v2/placed.json
+Ctrl-C stops it.
+`, name, abs, strings.Join(names, ", "), url, st.Bus, st.Stream, url, local.PathCloudEvents, url, local.PathStatus)
+	_ = os.Stdout.Sync()
+}

@@ -1,0 +1,243 @@
+package bus
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"go.etcd.io/bbolt"
+
+	"github.com/troupehq/troupe/producers"
+)
+
+// Per-entry error codes, as PutEvents answers them.
+const (
+	CodeInvalidArgument = "InvalidArgument"
+	CodeMalformedDetail = "MalformedDetail"
+)
+
+// maxCommit caps the events one log transaction appends.
+const maxCommit = 2000
+
+// appendReq is one SendBatch's accepted events on their way to the log.
+type appendReq struct {
+	events [][]byte
+	ingest time.Time
+	seqs   []uint64 // set by the committer
+	err    error    // set by the committer
+	done   chan struct{}
+}
+
+// SendBatch puts up to MaxEntries entries on the bus, as PutEvents does. An
+// entry that PutEvents would refuse fails alone, with its ErrorCode
+// (InvalidArgument, MalformedDetail) and a message saying what to fix, not
+// Retryable; the others are accepted, each with a new event id. Accepted
+// events are on disk (one bbolt transaction, shared by concurrent callers,
+// synced unless db has NoSync) when SendBatch returns.
+//
+// It returns an error wrapping ErrValidation, accepting nothing, for no
+// entries or more than MaxEntries; wrapping ErrClosed after Close; ctx's
+// error if ctx ends first (the events may then still be appended). Safe for
+// concurrent use.
+func (b *Bus) SendBatch(ctx context.Context, entries []producers.BusEntry) ([]producers.EntryResult, error) {
+	if n := len(entries); n == 0 || n > MaxEntries {
+		return nil, fmt.Errorf("bus %q: %w: 1 validation error detected: Value at 'entries' failed to satisfy constraint: "+
+			"Member must have length between 1 and %d, got %d entries: split the batch", b.name, ErrValidation, MaxEntries, n)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	now := b.cfg.Now()
+	results := make([]producers.EntryResult, len(entries))
+	req := &appendReq{ingest: now, done: make(chan struct{})}
+	idx := make([]int, 0, len(entries)) // result index of each appended event
+	for i := range entries {
+		e := &entries[i]
+		if code, msg := b.validate(e); code != "" {
+			results[i] = producers.EntryResult{ErrorCode: code, ErrorMessage: msg}
+			continue
+		}
+		id := uuid.New().String()
+		ev, err := b.event(id, e, now)
+		if err != nil { // the detail passed json.Valid: cannot happen
+			results[i] = producers.EntryResult{ErrorCode: CodeMalformedDetail, ErrorMessage: "Detail is malformed: " + err.Error()}
+			continue
+		}
+		results[i].ID = id
+		req.events = append(req.events, ev)
+		idx = append(idx, i)
+	}
+	if len(req.events) == 0 {
+		return results, nil
+	}
+
+	b.mu.RLock()
+	if b.closed {
+		b.mu.RUnlock()
+		return nil, fmt.Errorf("bus %q: SendBatch: %w", b.name, ErrClosed)
+	}
+	select { // the committer drains appends until Close closes it, which waits for mu
+	case b.appends <- req:
+		b.mu.RUnlock()
+	case <-ctx.Done():
+		b.mu.RUnlock()
+		return nil, ctx.Err()
+	}
+
+	select {
+	case <-req.done:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if req.err != nil {
+		return nil, fmt.Errorf("bus %q: append %d events to the log in %s: %w", b.name, len(req.events), b.db.Path(), req.err)
+	}
+	return results, nil
+}
+
+// validate returns the ErrorCode and ErrorMessage PutEvents gives the entry,
+// or "" if it is accepted.
+func (b *Bus) validate(e *producers.BusEntry) (code, msg string) {
+	switch {
+	case e.Source == "":
+		return CodeInvalidArgument, "Parameter Source is not valid. Reason: Source is a required argument: set BusEntry.Source, e.g. \"com.example.orders\"."
+	case e.DetailType == "":
+		return CodeInvalidArgument, "Parameter DetailType is not valid. Reason: DetailType is a required argument: set BusEntry.DetailType, e.g. \"orders.OrderPlaced\"."
+	case len(bytes.TrimSpace(e.Detail)) == 0:
+		return CodeInvalidArgument, "Parameter Detail is not valid. Reason: Detail is a required argument: set BusEntry.Detail to a JSON object, e.g. {}."
+	case !json.Valid(e.Detail):
+		return CodeMalformedDetail, "Detail is malformed: it is not valid JSON; send a JSON object."
+	case bytes.TrimSpace(e.Detail)[0] != '{':
+		return CodeMalformedDetail, "Detail is malformed: it is JSON but not an object; wrap the value in an object, e.g. {\"value\": ...}."
+	case !utf8.ValidString(e.Source) || !utf8.ValidString(e.DetailType):
+		return CodeInvalidArgument, "Parameter Source or DetailType is not valid. Reason: not valid UTF-8."
+	}
+	if n := EntrySize(e); n > b.cfg.MaxEntryBytes {
+		return CodeInvalidArgument, fmt.Sprintf("Entry size %d bytes is over the limit of %d bytes (counted as EventBridge counts it: "+
+			"Time 14 + Source + DetailType + Detail + Resources); put the payload elsewhere (e.g. S3) and send a reference.", n, b.cfg.MaxEntryBytes)
+	}
+	return "", ""
+}
+
+// EntrySize is the size of an entry as EventBridge counts it against its
+// limit: 14 bytes for Time if set, plus the UTF-8 bytes of Source,
+// DetailType, Detail and each of Resources.
+func EntrySize(e *producers.BusEntry) int {
+	n := len(e.Source) + len(e.DetailType) + len(e.Detail)
+	if !e.Time.IsZero() {
+		n += 14
+	}
+	for _, r := range e.Resources {
+		n += len(r)
+	}
+	return n
+}
+
+// TimeFormat is how an event's "time" reads: RFC 3339 in UTC, to the second,
+// as EventBridge writes it (2025-03-14T09:26:53Z).
+const TimeFormat = "2006-01-02T15:04:05Z"
+
+// Event is the JSON an EventBridge target receives, fields in EventBridge's
+// order.
+type Event struct {
+	Version    string          `json:"version"`
+	ID         string          `json:"id"`
+	DetailType string          `json:"detail-type"`
+	Source     string          `json:"source"`
+	Account    string          `json:"account"`
+	Time       string          `json:"time"`
+	Region     string          `json:"region"`
+	Resources  []string        `json:"resources"`
+	Detail     json.RawMessage `json:"detail"`
+}
+
+// event encodes the entry as the event JSON a target receives.
+func (b *Bus) event(id string, e *producers.BusEntry, now time.Time) ([]byte, error) {
+	t := e.Time
+	if t.IsZero() {
+		t = now
+	}
+	res := e.Resources
+	if res == nil {
+		res = []string{}
+	}
+	// An Encoder, not json.Marshal: EventBridge passes "<", ">" and "&" on
+	// as they are, where Marshal would escape them, in the detail too.
+	var buf bytes.Buffer
+	buf.Grow(256 + len(e.Detail))
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(Event{
+		Version: "0", ID: id, DetailType: e.DetailType, Source: e.Source, Account: b.cfg.Account,
+		Time: t.UTC().Format(TimeFormat), Region: b.cfg.Region, Resources: res, Detail: e.Detail,
+	})
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), err
+}
+
+// commitLoop appends the events of SendBatch calls to the log, as many calls
+// per transaction as are waiting (group commit: while one transaction
+// syncs, the next calls queue up and share the next sync). It runs from Open
+// until Close closes appends.
+func (b *Bus) commitLoop() {
+	defer close(b.commitDone)
+	var batch []*appendReq
+	for req := range b.appends {
+		batch = append(batch[:0], req)
+		n := len(req.events)
+	more:
+		for n < maxCommit {
+			select {
+			case r, ok := <-b.appends:
+				if !ok {
+					break more
+				}
+				batch = append(batch, r)
+				n += len(r.events)
+			default:
+				break more
+			}
+		}
+		b.commit(batch)
+	}
+}
+
+func (b *Bus) commit(batch []*appendReq) {
+	var recs []*record
+	err := b.db.Update(func(tx *bbolt.Tx) error {
+		recs = recs[:0]
+		lg := tx.Bucket(b.top).Bucket(bucketLog)
+		for _, req := range batch {
+			req.seqs = req.seqs[:0]
+			ingest := req.ingest.UnixNano()
+			for _, ev := range req.events {
+				seq, err := lg.NextSequence()
+				if err != nil {
+					return err
+				}
+				val := make([]byte, 8+len(ev))
+				binary.BigEndian.PutUint64(val, uint64(ingest))
+				copy(val[8:], ev)
+				if err := lg.Put(seqKey(seq), val); err != nil {
+					return err
+				}
+				req.seqs = append(req.seqs, seq)
+				recs = append(recs, &record{seq: seq, ingest: ingest, event: ev})
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		b.recent.add(recs)
+		b.head.Store(recs[len(recs)-1].seq + 1)
+		b.wakeRunners()
+	}
+	for _, req := range batch {
+		req.err = err
+		close(req.done)
+	}
+}

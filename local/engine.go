@@ -1,0 +1,205 @@
+// Package local is the embedded engine behind `troupe dev`: the bus, the
+// stream and every consumer of a topology in one process, with no Docker and
+// no AWS account, on a durable store (bbolt). A user's module runs its own
+// topology with a main of a few lines:
+//
+//	eng, err := local.Open(local.Config{DataDir: ".troupe", Topology: myTopology, Validator: mySchemas})
+//	...
+//	err = eng.Start(ctx)
+//	http.ListenAndServe("127.0.0.1:4195", eng.Handler())
+//
+// The engine mirrors AWS's delivery semantics: a bus consumer gets each
+// matching event at least once, retried under its Async settings (Lambda's
+// asynchronous retries) and then dead-lettered; a stream consumer reads each
+// shard in order, in batches, from a durable checkpoint, with the consumer
+// runtime's per-key order, in-process retries and batch item failures.
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/troupehq/troupe/consumers"
+	"github.com/troupehq/troupe/events"
+	"github.com/troupehq/troupe/local/bus"
+	"github.com/troupehq/troupe/local/deadletter"
+	"github.com/troupehq/troupe/local/idempotency"
+	"github.com/troupehq/troupe/local/stream"
+	"github.com/troupehq/troupe/producers"
+	"github.com/troupehq/troupe/topology"
+)
+
+// Validator checks an event's data against its schema; schemas.Set is one.
+type Validator interface {
+	Validate(e events.Envelope) error
+}
+
+// Config configures an Engine.
+type Config struct {
+	// DataDir holds the engine's state (troupe.db); created if missing.
+	DataDir string
+	// Topology is the choreography to run; validated by Open.
+	Topology *topology.Topology
+	// Validator checks events on publish and on delivery; required.
+	Validator Validator
+	// Shards is the stream's shard count (default 4).
+	Shards int
+	// Logger (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Engine is a running choreography. Its methods are safe for concurrent use.
+type Engine struct {
+	cfg      Config
+	db       *bbolt.DB
+	bus      *bus.Bus
+	stream   *stream.Stream
+	idem     *idempotency.Store
+	dlq      *deadletter.Queue
+	pub      *producers.Publisher
+	runtimes map[string]*consumers.Runtime
+
+	stop context.CancelFunc
+	wg   sync.WaitGroup
+}
+
+// Open opens (or creates) the engine's state in cfg.DataDir and builds every
+// consumer of the topology. A data directory in use by another engine is an
+// error that says so.
+func Open(cfg Config) (*Engine, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Topology == nil || cfg.Validator == nil || cfg.DataDir == "" {
+		return nil, errors.New("local: Config needs DataDir, Topology and Validator")
+	}
+	if err := cfg.Topology.Validate(); err != nil {
+		return nil, fmt.Errorf("local: topology %s: %w", cfg.Topology.Name, err)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("local: data directory: %w", err)
+	}
+	path := filepath.Join(cfg.DataDir, "troupe.db")
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+	if errors.Is(err, bbolt.ErrTimeout) {
+		return nil, fmt.Errorf("local: %s is in use by another troupe dev: stop it, or give another --data-dir", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("local: open %s: %w", path, err)
+	}
+	e := &Engine{cfg: cfg, db: db, runtimes: map[string]*consumers.Runtime{}}
+	if err := e.build(); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// build opens the bus, the stream, the stores and the consumers' runtimes.
+func (e *Engine) build() error {
+	name := e.cfg.Topology.Name
+	var err error
+	if e.bus, err = bus.Open(e.db, name, bus.Config{}); err != nil {
+		return err
+	}
+	if e.stream, err = stream.Open(e.db, name, stream.Config{Shards: e.cfg.Shards}); err != nil {
+		return err
+	}
+	if e.idem, err = idempotency.New(e.db, "idempotency"); err != nil {
+		return err
+	}
+	if e.dlq, err = deadletter.New(e.db, "deadletters"); err != nil {
+		return err
+	}
+	if e.pub, err = producers.New(producers.Config{Bus: e.bus, Stream: e.stream, Validator: e.cfg.Validator}); err != nil {
+		return err
+	}
+	for _, c := range e.cfg.Topology.Consumers {
+		rt, err := consumers.New(c, consumers.Deps{
+			Idempotency: e.idem, DeadLetters: e.dlq, Publisher: e.pub, Validator: e.cfg.Validator,
+			Logger: e.cfg.Logger.With("consumer", c.Name),
+		})
+		if err != nil {
+			return err
+		}
+		e.runtimes[c.Name] = rt
+		if c.OnBus() {
+			if err := e.bus.AddTarget(e.busTarget(c, rt)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Start runs delivery: the bus's targets and a reader per shard for each
+// stream consumer, until ctx ends or Close.
+func (e *Engine) Start(ctx context.Context) error {
+	ctx, e.stop = context.WithCancel(ctx)
+	if err := e.bus.Start(ctx); err != nil {
+		return err
+	}
+	for _, c := range e.cfg.Topology.Consumers {
+		if c.OnBus() {
+			continue
+		}
+		for _, sh := range e.stream.Shards() {
+			e.wg.Add(1)
+			go func() {
+				defer e.wg.Done()
+				e.readShard(ctx, c, e.runtimes[c.Name], sh.ID)
+			}()
+		}
+	}
+	e.wg.Add(1)
+	go func() { defer e.wg.Done(); e.trimLoop(ctx) }()
+	return nil
+}
+
+// Close stops delivery, waits for the work in flight, and closes the store.
+// Undelivered events stay on disk for the next Start.
+func (e *Engine) Close() error {
+	if e.stop != nil {
+		e.stop()
+	}
+	e.wg.Wait()
+	return errors.Join(e.bus.Close(), e.db.Close())
+}
+
+// Publisher publishes to the engine's bus and stream.
+func (e *Engine) Publisher() *producers.Publisher { return e.pub }
+
+// Bus and Stream are the engine's legs, for ingest endpoints.
+func (e *Engine) Bus() *bus.Bus { return e.bus }
+
+// Stream is the engine's stream.
+func (e *Engine) Stream() *stream.Stream { return e.stream }
+
+// DeadLetters is the engine's dead-letter store, one queue per consumer.
+func (e *Engine) DeadLetters() *deadletter.Queue { return e.dlq }
+
+// trimLoop applies the stream's retention every minute.
+func (e *Engine) trimLoop(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			if n, err := e.stream.Trim(now); err != nil {
+				e.cfg.Logger.Error("stream retention", "error", err)
+			} else if n > 0 {
+				e.cfg.Logger.Info("stream retention trimmed records", "records", n)
+			}
+		}
+	}
+}
