@@ -30,10 +30,10 @@ func (r *Runtime) HandleBusEvent(ctx context.Context, raw json.RawMessage) error
 	d := &Delivery{Raw: raw, Origin: Origin{Source: "bus"}}
 	e, err := EnvelopeFromBus(raw)
 	if err != nil {
-		return deadLetter(ctx, r.consumer.Name, r.deps.DeadLetters, d, err, r.deps.Now, r.deps.Logger)
+		return r.deliver(ctx, r.parkUndecodable(err), d)
 	}
 	d.Envelope = e
-	return r.onBus(ctx, d)
+	return r.deliver(ctx, r.onBus, d)
 }
 
 // EnvelopeFromBus returns the troupe envelope an EventBridge event carries.

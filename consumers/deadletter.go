@@ -52,6 +52,7 @@ func deadLetter(ctx context.Context, consumer string, q DeadLetterQueue, d *Deli
 	if err := q.Send(context.WithoutCancel(ctx), dl); err != nil {
 		return infra("dead-letter queue of %s refused the event (%v): %w", consumer, cause, err)
 	}
+	d.Outcome = OutcomeDeadLettered
 	log.WarnContext(ctx, "dead-lettered", "consumer", consumer, "event", d.Envelope.ID, "type", d.Envelope.Type,
 		"reason", dl.Reason, "attempts", d.Attempts, "error", cause)
 	return nil

@@ -18,6 +18,35 @@ type Delivery struct {
 	// are set once a run failed.
 	Attempts                  int
 	FirstFailure, LastFailure time.Time
+	// Outcome is set by the middleware that settles the delivery.
+	Outcome OutcomeKind
+	// Emitted holds the ids of the events the handler emitted, once published.
+	Emitted []string
+}
+
+// OutcomeKind is how a delivery ended.
+type OutcomeKind string
+
+const (
+	OutcomeHandled      OutcomeKind = "handled"       // the handler succeeded
+	OutcomeDuplicate    OutcomeKind = "duplicate"     // idempotency skipped it
+	OutcomeDeadLettered OutcomeKind = "dead-lettered" // parked in the DLQ
+	OutcomeFailed       OutcomeKind = "failed"        // to be delivered again
+)
+
+// Outcome is one delivery's end, for observers (traces, status, benchmarks).
+type Outcome struct {
+	Consumer      string        `json:"consumer"`
+	EventID       string        `json:"eventId"`
+	Type          string        `json:"type"`
+	CorrelationID string        `json:"correlationId,omitempty"`
+	CausationID   string        `json:"causationId,omitempty"`
+	Kind          OutcomeKind   `json:"outcome"`
+	Attempts      int           `json:"attempts"`
+	Start         time.Time     `json:"start"`
+	Duration      time.Duration `json:"duration"`
+	Error         string        `json:"error,omitempty"`
+	Emitted       []string      `json:"emitted,omitempty"`
 }
 
 // HandlerFunc processes one delivery.

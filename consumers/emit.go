@@ -118,6 +118,9 @@ func Emitter(consumer string, declared []topology.EventRef, pub Publisher) Middl
 				}
 				return fmt.Errorf("publish follow-up events: %w", err)
 			}
+			for _, e := range em.pending {
+				d.Emitted = append(d.Emitted, e.ID)
+			}
 			return nil
 		}
 	}

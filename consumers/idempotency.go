@@ -26,9 +26,7 @@ const defaultInProgressFor = 5 * time.Minute
 // with another payload is ErrPayloadMismatch (permanent). A store that does
 // not answer is an infrastructure error: the event is not handled, not
 // dead-lettered, and is delivered again.
-//
-// onDuplicate, if not nil, is called for each duplicate skipped.
-func Idempotency(consumer string, cfg topology.Idempotency, store IdempotencyStore, now func() time.Time, log *slog.Logger, onDuplicate func()) Middleware {
+func Idempotency(consumer string, cfg topology.Idempotency, store IdempotencyStore, now func() time.Time, log *slog.Logger) Middleware {
 	return func(next HandlerFunc) HandlerFunc {
 		return func(ctx context.Context, d *Delivery) error {
 			key, err := IdempotencyKey(consumer, cfg.KeyPath, d.Envelope)
@@ -53,9 +51,7 @@ func Idempotency(consumer string, cfg topology.Idempotency, store IdempotencySto
 					d.Envelope.Ref(), ErrPayloadMismatch, key, existing.PayloadHash, hash))
 			case existing.Status == Completed:
 				log.InfoContext(ctx, "duplicate skipped", "consumer", consumer, "event", d.Envelope.ID, "key", key)
-				if onDuplicate != nil {
-					onDuplicate()
-				}
+				d.Outcome = OutcomeDuplicate
 				return nil
 			default:
 				return fmt.Errorf("%s: %w (%s, until %s)", d.Envelope.Ref(), ErrInProgress, key, existing.InProgressExpiry.Format(time.RFC3339Nano))

@@ -35,6 +35,9 @@ type Deps struct {
 	Now func() time.Time
 	// Logger (default slog.Default()).
 	Logger *slog.Logger
+	// Observer, when set, is called with the outcome of every delivery,
+	// after it settled. It must be quick and safe for concurrent use.
+	Observer func(Outcome)
 }
 
 // Runtime runs one consumer of a topology: it turns bus events and stream
@@ -106,7 +109,7 @@ func (r *Runtime) chain(bus bool) HandlerFunc {
 		Timeout(c.Function.Timeout()),
 	}
 	if !c.Idempotency.Disabled {
-		mw = append(mw, Idempotency(c.Name, c.Idempotency, d.Idempotency, d.Now, d.Logger, func() { r.duplicates.Add(1) }))
+		mw = append(mw, Idempotency(c.Name, c.Idempotency, d.Idempotency, d.Now, d.Logger))
 	}
 	mw = append(mw, Emitter(c.Name, c.Emits, d.Publisher), Recover(c.Name, d.Logger))
 	return chain(r.handle, mw...)
@@ -126,8 +129,37 @@ func (r *Runtime) handle(ctx context.Context, d *Delivery) error {
 	if err := r.consumer.Handler.Handle(ctx, d.Envelope); err != nil {
 		return err
 	}
-	r.handled.Add(1)
+	d.Outcome = OutcomeHandled
 	return nil
+}
+
+// deliver runs one delivery through a chain and reports its outcome.
+func (r *Runtime) deliver(ctx context.Context, h HandlerFunc, d *Delivery) error {
+	start := r.deps.Now()
+	err := h(ctx, d)
+	r.observe(d, err, start)
+	return err
+}
+
+// observe counts a settled delivery and tells the observer.
+func (r *Runtime) observe(d *Delivery, err error, start time.Time) {
+	o := Outcome{
+		Consumer: r.consumer.Name, EventID: d.Envelope.ID, Type: d.Envelope.Type,
+		CorrelationID: d.Envelope.CorrelationID, CausationID: d.Envelope.CausationID,
+		Kind: d.Outcome, Attempts: d.Attempts, Start: start, Duration: r.deps.Now().Sub(start), Emitted: d.Emitted,
+	}
+	if err != nil {
+		o.Kind, o.Error = OutcomeFailed, err.Error()
+	}
+	switch o.Kind {
+	case OutcomeHandled:
+		r.handled.Add(1)
+	case OutcomeDuplicate:
+		r.duplicates.Add(1)
+	}
+	if r.deps.Observer != nil {
+		r.deps.Observer(o)
+	}
 }
 
 // accepts says why the consumer cannot read e: a type it has no handler for,

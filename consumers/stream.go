@@ -86,12 +86,19 @@ func (r *Runtime) handleRecord(ctx context.Context, rec StreamRecord) error {
 	e, err := events.Decode(rec.Data)
 	if err != nil {
 		err = fmt.Errorf("%w: stream record %s/%s: %w", errDecode, rec.Shard, rec.SequenceNumber, err)
-		return deadLetter(ctx, r.consumer.Name, r.deps.DeadLetters, d, err, r.deps.Now, r.deps.Logger)
+		return r.deliver(ctx, r.parkUndecodable(err), d)
 	}
 	if e.Key() != rec.PartitionKey {
 		r.deps.Logger.WarnContext(ctx, "record partition key differs from the envelope's",
 			"consumer", r.consumer.Name, "event", e.ID, "record", rec.PartitionKey, "envelope", e.Key())
 	}
 	d.Envelope = e
-	return r.onStream(ctx, d)
+	return r.deliver(ctx, r.onStream, d)
+}
+
+// parkUndecodable dead-letters a payload that is not an event, with cause.
+func (r *Runtime) parkUndecodable(cause error) HandlerFunc {
+	return func(ctx context.Context, d *Delivery) error {
+		return deadLetter(ctx, r.consumer.Name, r.deps.DeadLetters, d, cause, r.deps.Now, r.deps.Logger)
+	}
 }

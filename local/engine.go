@@ -54,6 +54,9 @@ type Config struct {
 	Shards int
 	// Logger (default slog.Default()).
 	Logger *slog.Logger
+	// Observer, when set, is told every delivery's outcome (see
+	// consumers.Deps.Observer); the engine's trace records them too.
+	Observer func(consumers.Outcome)
 }
 
 // Engine is a running choreography. Its methods are safe for concurrent use.
@@ -66,6 +69,11 @@ type Engine struct {
 	dlq      *deadletter.Queue
 	pub      *producers.Publisher
 	runtimes map[string]*consumers.Runtime
+	tracer   *tracer
+	// busLeg and streamLeg are the bus and the stream as publishers and
+	// ingest see them: what they accept is traced.
+	busLeg    producers.BusSender
+	streamLeg producers.StreamWriter
 
 	stop context.CancelFunc
 	wg   sync.WaitGroup
@@ -119,13 +127,24 @@ func (e *Engine) build() error {
 	if e.dlq, err = deadletter.New(e.db, "deadletters"); err != nil {
 		return err
 	}
-	if e.pub, err = producers.New(producers.Config{Bus: e.bus, Stream: e.stream, Validator: e.cfg.Validator}); err != nil {
+	if e.tracer, err = newTracer(e.db, e.cfg.Logger); err != nil {
 		return err
+	}
+	e.busLeg = tracedBus{BusSender: e.bus, t: e.tracer, now: time.Now}
+	e.streamLeg = tracedStream{StreamWriter: e.stream, t: e.tracer, now: time.Now}
+	if e.pub, err = producers.New(producers.Config{Bus: e.busLeg, Stream: e.streamLeg, Validator: e.cfg.Validator}); err != nil {
+		return err
+	}
+	observe := func(o consumers.Outcome) {
+		e.tracer.add(traceRecord{outcome: &o})
+		if e.cfg.Observer != nil {
+			e.cfg.Observer(o)
+		}
 	}
 	for _, c := range e.cfg.Topology.Consumers {
 		rt, err := consumers.New(c, consumers.Deps{
 			Idempotency: e.idem, DeadLetters: e.dlq, Publisher: e.pub, Validator: e.cfg.Validator,
-			Logger: e.cfg.Logger.With("consumer", c.Name),
+			Logger: e.cfg.Logger.With("consumer", c.Name), Observer: observe,
 		})
 		if err != nil {
 			return err
@@ -171,7 +190,9 @@ func (e *Engine) Close() error {
 		e.stop()
 	}
 	e.wg.Wait()
-	return errors.Join(e.bus.Close(), e.db.Close())
+	busErr := e.bus.Close()
+	e.tracer.close()
+	return errors.Join(busErr, e.db.Close())
 }
 
 // Publisher publishes to the engine's bus and stream.

@@ -12,6 +12,7 @@ import (
 const (
 	PathCloudEvents = "/cloudevents"
 	PathStatus      = "/status"
+	PathTrace       = "/trace/"
 )
 
 // Handler serves the engine's endpoints on one address: AWS-compatible
@@ -20,7 +21,7 @@ const (
 func (e *Engine) Handler() http.Handler {
 	aws := ingest.NewAWS(ingest.AWSConfig{
 		BusName: e.bus.Name(), StreamName: e.stream.Name(),
-		Bus: e.bus, Stream: e.stream, Validator: e.cfg.Validator,
+		Bus: e.busLeg, Stream: e.streamLeg, Validator: e.cfg.Validator,
 		Shards: func() []ingest.ShardInfo {
 			var out []ingest.ShardInfo
 			for _, s := range e.stream.Shards() {
@@ -41,6 +42,15 @@ func (e *Engine) Handler() http.Handler {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(st)
+	})
+	mux.HandleFunc("GET "+PathTrace+"{id}", func(w http.ResponseWriter, r *http.Request) {
+		tr, err := e.Trace(r.Context(), r.PathValue("id"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusNotFound)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(tr)
 	})
 	mux.Handle("/", aws)
 	return mux

@@ -142,31 +142,84 @@ func TestDevRunsTheChoreographyFedByTheAWSCLIAndTroupePublish(t *testing.T) {
 		t.Fatalf("the endpoints are not printed:\n%s", d.out)
 	}
 
-	// The AWS CLI puts a troupe envelope and a foreign event on the bus.
+	// The happy path: the AWS CLI puts the sample OrderPlaced on the bus.
 	envelope, _ := os.ReadFile(filepath.Join("..", "..", sampleOrder))
 	detail, _ := json.Marshal(string(bytes.TrimSpace(envelope)))
-	entries := fmt.Sprintf(`[{"Source":"orders","DetailType":"orders.OrderPlaced","Detail":%s},`+
-		`{"Source":"legacy.billing","DetailType":"payments.PaymentDeclined","Detail":"{\"orderId\":\"legacy-1\",\"reason\":\"card expired\"}"}]`, detail)
-	out := awsCLI(t, d.addr, "events", "put-events", "--entries", entries)
+	out := awsCLI(t, d.addr, "events", "put-events", "--entries",
+		fmt.Sprintf(`[{"Source":"orders","DetailType":"orders.OrderPlaced","Detail":%s}]`, detail))
 	var resp struct{ FailedEntryCount int }
 	if err := json.Unmarshal(out, &resp); err != nil || resp.FailedEntryCount != 0 {
 		t.Fatalf("put-events: %s", out)
 	}
-	d.waitDelivered(t, 1, "payments", "inventory", "shipping", "orders")
+	d.waitTrace(t, "019593fa-5d95-744e-b7fd-bf94c690a9c1",
+		"orders.OrderPlaced", "payments.PaymentAuthorized", "inventory.StockReserved", "shipping.ShipmentScheduled")
 
-	// troupe publish --to local takes the decline path.
-	r := troupe(t, nil, "publish", "orders.OrderPlaced", "--to", "local", "--dev-addr", d.addr, "--subject", "o-big",
-		"--data", `{"orderId":"o-big","customerId":"c","items":[{"sku":"S","quantity":1,"unitPrice":{"amountCents":900000,"currency":"EUR"}}],"total":{"amountCents":900000,"currency":"EUR"}}`)
-	if r.code != 0 {
-		t.Fatalf("publish --to local: %s%s", r.stdout, r.stderr)
-	}
-	d.waitDelivered(t, 2, "payments", "orders")
-	st, _ := d.status()
-	for _, c := range st.Consumers {
-		if c.DLQ != 0 || c.DeadLettered != 0 {
-			t.Fatalf("consumer %s dead-lettered: %+v", c.Name, c)
+	// The decline and the compensation paths, with troupe publish --to local.
+	for subject, cents := range map[string]int{"o-big": 900000, "o-nostock": 100} {
+		r := troupe(t, nil, "publish", "orders.OrderPlaced", "--to", "local", "--dev-addr", d.addr, "--subject", subject, "--data",
+			fmt.Sprintf(`{"orderId":%q,"customerId":"c","items":[{"sku":"S","quantity":1,"unitPrice":{"amountCents":%d,"currency":"EUR"}}],"total":{"amountCents":%d,"currency":"EUR"}}`, subject, cents, cents))
+		if r.code != 0 {
+			t.Fatalf("publish --to local: %s%s", r.stdout, r.stderr)
 		}
+		id := strings.Fields(r.stdout)[1]
+		want := []string{"orders.OrderPlaced", "payments.PaymentDeclined", "orders.OrderCancelled"}
+		if subject == "o-nostock" {
+			want = []string{"orders.OrderPlaced", "payments.PaymentAuthorized", "inventory.StockUnavailable", "payments.PaymentRefunded", "orders.OrderCancelled"}
+		}
+		d.waitTrace(t, id, want...)
 	}
+
+	// A poison event from a system that knows nothing of troupe: a
+	// PaymentAuthorized without its payment. It lands in inventory's DLQ
+	// with its payload; the other consumers are unaffected.
+	awsCLI(t, d.addr, "events", "put-events", "--entries",
+		`[{"Source":"legacy.billing","DetailType":"payments.PaymentAuthorized","Detail":"{\"orderId\":\"o-poison\"}"}]`)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st, _ := d.status()
+		dlq := map[string]int{}
+		for _, c := range st.Consumers {
+			dlq[c.Name] = c.DLQ
+		}
+		if dlq["inventory"] == 1 {
+			for name, n := range dlq {
+				if name != "inventory" && n != 0 {
+					t.Fatalf("consumer %s has %d dead letters: %v", name, n, dlq)
+				}
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the poison event did not reach inventory's DLQ: %v", dlq)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitTrace waits until `troupe trace --json` shows the chain of id with the
+// event types wanted, in order, under one correlation id.
+func (d *devProcess) waitTrace(t *testing.T, id string, want ...string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var got []string
+	for time.Now().Before(deadline) {
+		r := troupe(t, nil, "trace", id, "--json", "--addr", d.addr)
+		var tr local.Trace
+		if r.code == 0 && json.Unmarshal([]byte(r.stdout), &tr) == nil {
+			got = got[:0]
+			for _, e := range tr.Events {
+				if e.CorrelationID != tr.CorrelationID {
+					t.Fatalf("event %s has correlation %s in the trace of %s", e.ID, e.CorrelationID, tr.CorrelationID)
+				}
+				got = append(got, e.Type)
+			}
+			if strings.Join(got, " ") == strings.Join(want, " ") {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("trace of %s: %v, want %v", id, got, want)
 }
 
 func TestDevSurvivesKill9(t *testing.T) {

@@ -26,6 +26,6 @@ local emulator.`,
   troupe events test-pattern --pattern '{"source":["orders"]}' --event @event.json`,
 		SilenceUsage: true,
 	}
-	root.AddCommand(newDevCmd(), newPublishCmd(), newSchemasCmd(), newEventsCmd())
+	root.AddCommand(newDevCmd(), newPublishCmd(), newTraceCmd(), newStatusCmd(), newSchemasCmd(), newEventsCmd())
 	return root
 }
