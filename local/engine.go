@@ -124,6 +124,14 @@ func (e *Engine) build() error {
 	if e.idem, err = idempotency.New(e.db, "idempotency"); err != nil {
 		return err
 	}
+	// This process owns the file: an INPROGRESS lock in it was left by a
+	// run that died with a previous process (kill -9, a crash). Release it
+	// now rather than let its event wait for the lock to expire.
+	if n, err := e.idem.ReleaseInProgress(); err != nil {
+		return err
+	} else if n > 0 {
+		e.cfg.Logger.Warn("released idempotency locks left by a previous run that did not finish", "locks", n)
+	}
 	if e.dlq, err = deadletter.New(e.db, "deadletters"); err != nil {
 		return err
 	}

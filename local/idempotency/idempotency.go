@@ -182,11 +182,25 @@ func (s *Store) Release(ctx context.Context, key string) error {
 	return nil
 }
 
+// ReleaseInProgress deletes every INPROGRESS record, so that their events
+// can run again at once. Call it only when the caller owns the database
+// exclusively and no run is under way, as `troupe dev` does at start (bbolt
+// locks the file to one process): every INPROGRESS lock then belongs to a
+// process that died, and waiting for its expiry would only delay its events.
+func (s *Store) ReleaseInProgress() (int, error) {
+	return s.deleteWhere(func(it item) bool { return it.Status == string(consumers.InProgress) })
+}
+
 // Purge deletes every record whose Expiry has passed (Expiry <= now, to the
 // second), INPROGRESS or COMPLETED, and returns how many it deleted: the
 // local stand-in for DynamoDB's TTL. Expired records already behave as
 // absent; Purge only reclaims their space. It is one transaction.
 func (s *Store) Purge(now time.Time) (int, error) {
+	return s.deleteWhere(func(it item) bool { return it.expired(now) })
+}
+
+// deleteWhere deletes the records that match, in one transaction.
+func (s *Store) deleteWhere(match func(item) bool) (int, error) {
 	n := 0
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		b, err := s.bucketOf(tx)
@@ -199,7 +213,7 @@ func (s *Store) Purge(now time.Time) (int, error) {
 			if err != nil {
 				return fmt.Errorf("key %q: %w", k, err)
 			}
-			if it.expired(now) {
+			if match(it) {
 				expired = append(expired, k)
 			}
 			return nil
@@ -215,7 +229,7 @@ func (s *Store) Purge(now time.Time) (int, error) {
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("idempotency: purge bucket %q of %s: %w", s.bucket, s.db.Path(), err)
+		return 0, fmt.Errorf("idempotency: clean bucket %q of %s: %w", s.bucket, s.db.Path(), err)
 	}
 	return n, nil
 }

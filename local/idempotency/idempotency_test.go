@@ -1,6 +1,7 @@
 package idempotency_test
 
 import (
+	"context"
 	"encoding/json"
 	"path/filepath"
 	"testing"
@@ -209,5 +210,34 @@ func TestNew(t *testing.T) {
 	}
 	if _, ok, err := b.Acquire(t.Context(), rec("c#1", "h", now, time.Hour), now); err != nil || ok {
 		t.Errorf("second Store on the same bucket: acquired %v, err %v", ok, err)
+	}
+}
+
+func TestReleaseInProgress(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "idem.db"))
+	s, err := idempotency.New(db, "idem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, now := context.Background(), time.Now()
+	for _, key := range []string{"c#held", "c#done"} {
+		if _, ok, err := s.Acquire(ctx, consumers.IdempotencyRecord{Key: key, PayloadHash: "h", Status: consumers.InProgress,
+			Expiry: now.Add(time.Hour), InProgressExpiry: now.Add(time.Minute)}, now); err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+	}
+	if err := s.Complete(ctx, "c#done", now.Add(time.Hour), nil); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.ReleaseInProgress(); err != nil || n != 1 {
+		t.Fatalf("released %d, %v; want the one INPROGRESS lock", n, err)
+	}
+	if _, ok, _ := s.Acquire(ctx, consumers.IdempotencyRecord{Key: "c#held", PayloadHash: "h", Status: consumers.InProgress,
+		Expiry: now.Add(time.Hour), InProgressExpiry: now.Add(time.Minute)}, now); !ok {
+		t.Fatal("the released key cannot be taken again")
+	}
+	if existing, ok, _ := s.Acquire(ctx, consumers.IdempotencyRecord{Key: "c#done", PayloadHash: "h", Status: consumers.InProgress,
+		Expiry: now.Add(time.Hour), InProgressExpiry: now.Add(time.Minute)}, now); ok || existing.Status != consumers.Completed {
+		t.Fatal("a completed key was released")
 	}
 }
