@@ -92,6 +92,9 @@ func runDev(cmd *cobra.Command, f devFlags) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	printEndpoints(cmd.OutOrStdout(), ln.Addr().String(), f.dataDir, eng, top.Name)
+	if isTerminal(os.Stdout) {
+		go liveSummary(ctx, cmd.OutOrStdout(), eng)
+	}
 
 	select {
 	case <-ctx.Done():
@@ -127,4 +130,42 @@ func printEndpoints(w io.Writer, addr, dataDir string, eng *local.Engine, name s
 Ctrl-C stops it.
 `, name, abs, strings.Join(names, ", "), url, st.Bus, st.Stream, url, local.PathCloudEvents, url, local.PathStatus)
 	_ = os.Stdout.Sync()
+}
+
+// isTerminal reports whether f is a terminal (a character device).
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// liveSummary prints one line every few seconds while something changes:
+// what the consumers handled, skipped as duplicates and dead-lettered, and
+// what is still pending.
+func liveSummary(ctx context.Context, w io.Writer, eng *local.Engine) {
+	t := time.NewTicker(3 * time.Second)
+	defer t.Stop()
+	last := ""
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			st, err := eng.Status(ctx)
+			if err != nil {
+				continue
+			}
+			var handled, dups, dead, pending int64
+			var lag uint64
+			dlq := 0
+			for _, c := range st.Consumers {
+				handled, dups, dead, pending, lag = handled+c.Handled, dups+c.Duplicates, dead+c.DeadLettered, pending+c.Pending, lag+c.Lag
+				dlq += c.DLQ
+			}
+			line := fmt.Sprintf("handled %d  duplicates %d  dead-lettered %d  pending %d  stream lag %d  in DLQs %d", handled, dups, dead, pending, lag, dlq)
+			if line != last {
+				fmt.Fprintf(w, "%s  %s\n", now.Format("15:04:05"), line)
+				last = line
+			}
+		}
+	}
 }
