@@ -33,7 +33,7 @@ func TestDevKill9MidBurstLosesNothing(t *testing.T) {
 
 	client := eventbridge.New(eventbridge.Options{
 		Region: "us-east-1", BaseEndpoint: aws.String("http://" + addr),
-		Credentials: credentials.NewStaticCredentialsProvider("x", "x", ""),
+		Credentials:      credentials.NewStaticCredentialsProvider("x", "x", ""),
 		RetryMaxAttempts: 1,
 	})
 	const burst, killAfter = 10000, 2000
