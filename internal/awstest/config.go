@@ -2,6 +2,7 @@ package awstest
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -37,6 +38,9 @@ func Config(t testing.TB) aws.Config {
 		t.Fatalf("awstest: load AWS config: %v", err)
 	}
 	cfg.BaseEndpoint = aws.String(endpoint)
+	// Set after loading: with AWS_CA_BUNDLE set, LoadDefaultConfig refuses a
+	// plain client, but a loaded config takes one.
+	cfg.HTTPClient = &http.Client{Transport: Transport}
 	return cfg
 }
 

@@ -75,10 +75,10 @@ type FaultInjector struct {
 }
 
 // NewFaultInjector returns an injector that forwards to next
-// (http.DefaultTransport when nil).
+// (Transport when nil).
 func NewFaultInjector(next http.RoundTripper) *FaultInjector {
 	if next == nil {
-		next = http.DefaultTransport
+		next = Transport
 	}
 	return &FaultInjector{
 		next:        next,
