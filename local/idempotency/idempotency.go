@@ -85,7 +85,10 @@ func (s *Store) Acquire(ctx context.Context, rec consumers.IdempotencyRecord, no
 		existing consumers.IdempotencyRecord
 		acquired bool
 	)
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	// Batch: concurrent calls share one commit (one fsync). bbolt may run
+	// fn again after a rolled-back batch, so fn starts from scratch.
+	err := s.db.Batch(func(tx *bbolt.Tx) error {
+		existing, acquired = consumers.IdempotencyRecord{}, false
 		b, err := s.bucketOf(tx)
 		if err != nil {
 			return err
@@ -125,7 +128,7 @@ func (s *Store) Complete(ctx context.Context, key string, expiry time.Time, resu
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("idempotency: complete %q: %w", key, err)
 	}
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.db.Batch(func(tx *bbolt.Tx) error {
 		b, err := s.bucketOf(tx)
 		if err != nil {
 			return err
@@ -169,7 +172,7 @@ func (s *Store) Release(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("idempotency: release %q: %w", key, err)
 	}
-	err := s.db.Update(func(tx *bbolt.Tx) error {
+	err := s.db.Batch(func(tx *bbolt.Tx) error {
 		b, err := s.bucketOf(tx)
 		if err != nil {
 			return err
