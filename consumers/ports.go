@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/troupehq/troupe/events"
@@ -38,6 +39,41 @@ type IdempotencyRecord struct {
 	InProgressExpiry time.Time
 	// Result is an optional value the completed run stored.
 	Result json.RawMessage
+}
+
+// CheckAcquire reports what is wrong with a record given to Acquire; every
+// store calls it first, so that all refuse the same records.
+func (rec IdempotencyRecord) CheckAcquire() error {
+	switch {
+	case rec.Key == "":
+		return errors.New("idempotency: acquire: the record's Key is empty")
+	case rec.Status != "" && rec.Status != InProgress:
+		return fmt.Errorf("idempotency: acquire %q: Status %q: a record is acquired %s", rec.Key, rec.Status, InProgress)
+	case rec.Expiry.IsZero():
+		return fmt.Errorf("idempotency: acquire %q: Expiry is zero: set it (e.g. now plus the idempotency window), "+
+			"or the record would never expire", rec.Key)
+	case rec.InProgressExpiry.IsZero():
+		return fmt.Errorf("idempotency: acquire %q: InProgressExpiry is zero: set it (e.g. the handler's deadline), "+
+			"or a run that dies would hold the key until Expiry", rec.Key)
+	case len(rec.Result) > 0 && !json.Valid(rec.Result):
+		return fmt.Errorf("idempotency: acquire %q: Result is not valid JSON", rec.Key)
+	}
+	return nil
+}
+
+// CheckComplete reports what is wrong with the arguments of Complete; every
+// store calls it first.
+func CheckComplete(key string, expiry time.Time, result json.RawMessage) error {
+	switch {
+	case key == "":
+		return errors.New("idempotency: complete: the key is empty")
+	case expiry.IsZero():
+		return fmt.Errorf("idempotency: complete %q: expiry is zero: set it (e.g. now plus the idempotency window), "+
+			"or the record would never expire", key)
+	case len(result) > 0 && !json.Valid(result):
+		return fmt.Errorf("idempotency: complete %q: the result is not valid JSON", key)
+	}
+	return nil
 }
 
 // IdempotencyStore keeps idempotency records: the semantics of Powertools

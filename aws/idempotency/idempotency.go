@@ -197,7 +197,7 @@ func (s *Store) TableName() string { return s.cfg.TableName }
 // When the condition fails, DynamoDB returns the record in the way with the
 // error, and Acquire returns it with acquired false: no second read.
 func (s *Store) Acquire(ctx context.Context, rec consumers.IdempotencyRecord, now time.Time) (consumers.IdempotencyRecord, bool, error) {
-	if err := checkAcquire(rec); err != nil {
+	if err := rec.CheckAcquire(); err != nil {
 		return consumers.IdempotencyRecord{}, false, err
 	}
 	rec.Status = consumers.InProgress
@@ -240,7 +240,7 @@ func (s *Store) Acquire(ctx context.Context, rec consumers.IdempotencyRecord, no
 // The condition cannot tell the caller's lock from one taken over by another
 // run after the caller's InProgressExpiry: both are INPROGRESS.
 func (s *Store) Complete(ctx context.Context, key string, expiry time.Time, result json.RawMessage) error {
-	if err := checkComplete(key, expiry, result); err != nil {
+	if err := consumers.CheckComplete(key, expiry, result); err != nil {
 		return err
 	}
 	values := map[string]types.AttributeValue{
@@ -300,35 +300,4 @@ func (s *Store) table() *string { return aws.String(s.cfg.TableName) }
 
 func (s *Store) key(key string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{s.cfg.KeyAttr: &types.AttributeValueMemberS{Value: key}}
-}
-
-func checkAcquire(rec consumers.IdempotencyRecord) error {
-	switch {
-	case rec.Key == "":
-		return errors.New("idempotency: acquire: the record's Key is empty")
-	case rec.Status != "" && rec.Status != consumers.InProgress:
-		return fmt.Errorf("idempotency: acquire %q: Status %q: a record is acquired %s", rec.Key, rec.Status, consumers.InProgress)
-	case rec.Expiry.IsZero():
-		return fmt.Errorf("idempotency: acquire %q: Expiry is zero: set it (e.g. now plus the idempotency window), "+
-			"or the record would never expire", rec.Key)
-	case rec.InProgressExpiry.IsZero():
-		return fmt.Errorf("idempotency: acquire %q: InProgressExpiry is zero: set it (e.g. the Lambda's deadline), "+
-			"or a run that dies would hold the key until Expiry", rec.Key)
-	case len(rec.Result) > 0 && !json.Valid(rec.Result):
-		return fmt.Errorf("idempotency: acquire %q: Result is not valid JSON", rec.Key)
-	}
-	return nil
-}
-
-func checkComplete(key string, expiry time.Time, result json.RawMessage) error {
-	switch {
-	case key == "":
-		return errors.New("idempotency: complete: the key is empty")
-	case expiry.IsZero():
-		return fmt.Errorf("idempotency: complete %q: expiry is zero: set it (e.g. now plus the idempotency window), "+
-			"or the record would never expire", key)
-	case len(result) > 0 && !json.Valid(result):
-		return fmt.Errorf("idempotency: complete %q: the result is not valid JSON", key)
-	}
-	return nil
 }

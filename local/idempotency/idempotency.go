@@ -66,7 +66,7 @@ func New(db *bbolt.DB, bucket string) (*Store, error) {
 // rec.InProgressExpiry must be set. Expiry is kept in whole seconds and
 // InProgressExpiry in milliseconds, and compared with now at that precision.
 func (s *Store) Acquire(ctx context.Context, rec consumers.IdempotencyRecord, now time.Time) (consumers.IdempotencyRecord, bool, error) {
-	if err := checkAcquire(rec); err != nil {
+	if err := rec.CheckAcquire(); err != nil {
 		return consumers.IdempotencyRecord{}, false, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -122,7 +122,7 @@ func (s *Store) Acquire(ctx context.Context, rec consumers.IdempotencyRecord, no
 // of a record that is still INPROGRESS. Completing a key that is absent or
 // already COMPLETED is an error that says which.
 func (s *Store) Complete(ctx context.Context, key string, expiry time.Time, result json.RawMessage) error {
-	if err := checkComplete(key, expiry, result); err != nil {
+	if err := consumers.CheckComplete(key, expiry, result); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
@@ -282,35 +282,4 @@ func (it item) record() consumers.IdempotencyRecord {
 		rec.Result = append(json.RawMessage(nil), it.Data...)
 	}
 	return rec
-}
-
-func checkAcquire(rec consumers.IdempotencyRecord) error {
-	switch {
-	case rec.Key == "":
-		return errors.New("idempotency: acquire: the record's Key is empty")
-	case rec.Status != "" && rec.Status != consumers.InProgress:
-		return fmt.Errorf("idempotency: acquire %q: Status %q: a record is acquired %s", rec.Key, rec.Status, consumers.InProgress)
-	case rec.Expiry.IsZero():
-		return fmt.Errorf("idempotency: acquire %q: Expiry is zero: set it (e.g. now plus the idempotency window), "+
-			"or the record would never expire", rec.Key)
-	case rec.InProgressExpiry.IsZero():
-		return fmt.Errorf("idempotency: acquire %q: InProgressExpiry is zero: set it (e.g. the handler's deadline), "+
-			"or a run that dies would hold the key until Expiry", rec.Key)
-	case len(rec.Result) > 0 && !json.Valid(rec.Result):
-		return fmt.Errorf("idempotency: acquire %q: Result is not valid JSON", rec.Key)
-	}
-	return nil
-}
-
-func checkComplete(key string, expiry time.Time, result json.RawMessage) error {
-	switch {
-	case key == "":
-		return errors.New("idempotency: complete: the key is empty")
-	case expiry.IsZero():
-		return fmt.Errorf("idempotency: complete %q: expiry is zero: set it (e.g. now plus the idempotency window), "+
-			"or the record would never expire", key)
-	case len(result) > 0 && !json.Valid(result):
-		return fmt.Errorf("idempotency: complete %q: the result is not valid JSON", key)
-	}
-	return nil
 }
