@@ -88,10 +88,12 @@ func runDev(cmd *cobra.Command, f devFlags) error {
 		eng.Close()
 		return err
 	}
+	// The listener is bound: print the endpoints first, so that whoever
+	// sees an answer has the banner too.
+	printEndpoints(cmd.OutOrStdout(), ln.Addr().String(), f.dataDir, eng, top.Name)
 	srv := &http.Server{Handler: eng.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	printEndpoints(cmd.OutOrStdout(), ln.Addr().String(), f.dataDir, eng, top.Name)
 	if isTerminal(os.Stdout) {
 		go liveSummary(ctx, cmd.OutOrStdout(), eng)
 	}
