@@ -3,7 +3,7 @@ GO      ?= go
 PKGS    := ./...
 BIN     := bin
 
-.PHONY: help build dev demo-aws test lint fmt bench bench-pattern fuzz lambdas
+.PHONY: help build dev demo-aws test lint fmt bench bench-pattern fuzz lambdas infra-test synth diff deploy
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -49,3 +49,15 @@ fuzz: ## run each fuzz target for 30s
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 30s $$pkg || exit 1; \
 	  done; \
 	done
+
+infra-test: ## the CDK app's checks: vet, assertion tests, offline synth and cfn-lint (infra/ is its own module)
+	$(MAKE) -C infra vet test lint
+
+synth: ## synthesize the CDK stack offline into infra/cdk.out (builds the Lambdas first)
+	$(MAKE) -C infra synth
+
+diff: ## compare the CDK stack with what is deployed (AWS credentials needed)
+	$(MAKE) -C infra diff
+
+deploy: ## deploy the stack with the CDK (AWS credentials and a bootstrapped account/region needed)
+	$(MAKE) -C infra deploy
