@@ -19,12 +19,15 @@ build: ## build the troupe CLI into bin/
 
 LAMBDAS := $(patsubst consumers/%/lambda/main.go,%,$(wildcard consumers/*/lambda/main.go))
 
-lambdas: ## build each consumer's Lambda as dist/lambdas/<name>/bootstrap (linux/arm64, provided.al2023)
+lambdas: ## build each consumer's Lambda, and the ingest's, as dist/lambdas/<name>/bootstrap (linux/arm64, provided.al2023)
 	@for n in $(LAMBDAS); do \
 	  echo "dist/lambdas/$$n/bootstrap"; \
 	  GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags '-s -w' \
 	    -o dist/lambdas/$$n/bootstrap ./consumers/$$n/lambda || exit 1; \
 	done
+	@echo "dist/lambdas/ingest/bootstrap"
+	@GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags '-s -w' \
+	    -o dist/lambdas/ingest/bootstrap ./cmd/ingest
 
 test: ## run every test (race detector on) against a moto_server started for the run
 	scripts/with-moto $(GO) test -race -count=1 $(PKGS)

@@ -12,7 +12,7 @@
 //	alarmTopicArn         an SNS topic every alarm notifies
 //	removalPolicy         retain (default) or destroy: the stateful resources on stack deletion
 //	lambdas               the directory of built functions (default ../dist/lambdas)
-//	ingest                true: the HTTP ingest API (needs dist/lambdas/ingest/bootstrap)
+//	ingest                true (default): the HTTP ingest API (dist/lambdas/ingest/bootstrap); false leaves it out
 //
 // The account and region are the CLI's (CDK_DEFAULT_ACCOUNT, CDK_DEFAULT_REGION);
 // offline, the stack is synthesized environment-agnostic.
@@ -87,7 +87,7 @@ func run() error {
 		StreamCustomerKey:    ctx("streamCustomerKey", "") == "true",
 		AlarmTopicArn:        ctx("alarmTopicArn", ""),
 		Code:                 stack.FromDist(ctx("lambdas", stack.DefaultDist)),
-		Ingest:               ctx("ingest", "") == "true",
+		Ingest:               ctx("ingest", "true") == "true",
 	}
 	if a := ctx("putEventsAccounts", ""); a != "" {
 		props.PutEventsAccounts = strings.Split(a, ",")
