@@ -106,7 +106,8 @@ func (t *tracer) run() {
 }
 
 func (t *tracer) write(batch []traceRecord) {
-	err := t.db.Update(func(tx *bbolt.Tx) error {
+	// db.Batch: the trace's commit rides with the engine's other writes.
+	err := t.db.Batch(func(tx *bbolt.Tx) error {
 		b := tx.Bucket([]byte(traceBucket))
 		for _, r := range batch {
 			if err := putTrace(b, r); err != nil {

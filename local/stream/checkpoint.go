@@ -28,7 +28,8 @@ func (s *Stream) Checkpoint(consumer, shardID string) (string, error) {
 	return seq, err
 }
 
-// SetCheckpoint records durably (one synced transaction) that the consumer
+// SetCheckpoint records durably (a synced transaction, shared with the
+// concurrent callers of db.Batch on the same database) that the consumer
 // has processed the shard up to and including seq. Checkpoints only move
 // forward: setting one below the current checkpoint wraps
 // ErrCheckpointBackwards and changes nothing; setting the same one again is
@@ -48,7 +49,7 @@ func (s *Stream) SetCheckpoint(consumer, shardID, seq string) error {
 		return fmt.Errorf("stream %s: set checkpoint of %s on %s: %w", s.name, consumer, shardID, err)
 	}
 	id := []byte(s.shards[sh].ID)
-	return s.update("set checkpoint of "+consumer+" on "+shardID, func(root *bbolt.Bucket) error {
+	return s.batch("set checkpoint of "+consumer+" on "+shardID, func(root *bbolt.Bucket) error {
 		if last := root.Bucket(keyShards).Bucket(id).Sequence(); n > last {
 			return fmt.Errorf("%w: %s is beyond the last sequence number the shard assigned (%s): checkpoint a record you have read",
 				ErrInvalidSequence, seq, formatSeq(last))

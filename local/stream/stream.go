@@ -338,6 +338,20 @@ func (s *Stream) view(what string, fn func(root *bbolt.Bucket) error) error {
 }
 
 // update runs fn in a read-write transaction on the stream's bucket.
+// batch is update through db.Batch: concurrent callers share one commit.
+// fn may run more than once (after a rolled-back batch) and must only
+// depend on the transaction's state.
+func (s *Stream) batch(what string, fn func(root *bbolt.Bucket) error) error {
+	err := s.db.Batch(func(tx *bbolt.Tx) error {
+		root := tx.Bucket(s.bucket)
+		if root == nil {
+			return s.notFound()
+		}
+		return fn(root)
+	})
+	return s.wrap(what, err)
+}
+
 func (s *Stream) update(what string, fn func(root *bbolt.Bucket) error) error {
 	err := s.db.Update(func(tx *bbolt.Tx) error {
 		root := tx.Bucket(s.bucket)
