@@ -135,7 +135,9 @@ func (e *Engine) giveUp(ctx context.Context, c topology.Consumer, batch []stream
 }
 
 // filter keeps the records the subscription's filter selects, matched as
-// Lambda's event filtering sees a Kinesis record: {"partitionKey", "data"}.
+// Lambda's event filtering sees a Kinesis record: {"partitionKey", "data"},
+// where data is the record's JSON (a record that is not JSON has no data to
+// match).
 func filter(c topology.Consumer, batch []stream.Record) []stream.Record {
 	p := c.Stream.Compiled()
 	if p == nil {
@@ -143,14 +145,13 @@ func filter(c topology.Consumer, batch []stream.Record) []stream.Record {
 	}
 	var kept []stream.Record
 	for _, r := range batch {
-		key, _ := json.Marshal(r.PartitionKey)
-		doc := append(append(append([]byte(`{"partitionKey":`), key...), `,"data":`...), r.Data...)
-		if !json.Valid(r.Data) {
-			doc = append(append([]byte(`{"partitionKey":`), key...), '}')
-		} else {
-			doc = append(doc, '}')
+		doc := map[string]json.RawMessage{}
+		doc["partitionKey"], _ = json.Marshal(r.PartitionKey)
+		if json.Valid(r.Data) {
+			doc["data"] = r.Data
 		}
-		if ok, _ := p.Match(doc); ok {
+		b, _ := json.Marshal(doc)
+		if ok, _ := p.Match(b); ok {
 			kept = append(kept, r)
 		}
 	}
