@@ -144,12 +144,12 @@ func (p *Publisher) encode(e events.Envelope, i int, b *prepared) error {
 	if err := p.cfg.Validator.Validate(e); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	body, err := json.Marshal(e)
+	entry, rec, err := Entries(e)
 	if err != nil {
 		return fmt.Errorf("%w: %s: encode: %w", ErrInvalid, e.Ref(), err)
 	}
-	b.entries[i] = BusEntry{Source: e.Source, DetailType: e.Type, Detail: body, Time: e.Time, TraceHeader: xrayTraceHeader(e.TraceParent)}
-	b.records[i] = StreamRecord{PartitionKey: e.Key(), Data: body}
+	b.entries[i], b.records[i] = entry, rec
+	body := rec.Data
 	if n := BusEntrySize(b.entries[i]); n > p.cfg.MaxBusEntryBytes {
 		return tooLarge(e, "bus entry", n, p.cfg.MaxBusEntryBytes)
 	}
@@ -157,6 +157,19 @@ func (p *Publisher) encode(e events.Envelope, i int, b *prepared) error {
 		return tooLarge(e, "stream record", n, p.cfg.MaxStreamRecordBytes)
 	}
 	return nil
+}
+
+// Entries returns the bus entry and the stream record that carry e, as
+// Publish sends them: the envelope's JSON as the Detail and as the Data, the
+// partition key from e.Key(). It does not validate e. Whoever redelivers an
+// event (the DLQ replay) builds it the same way.
+func Entries(e events.Envelope) (BusEntry, StreamRecord, error) {
+	body, err := json.Marshal(e)
+	if err != nil {
+		return BusEntry{}, StreamRecord{}, err
+	}
+	return BusEntry{Source: e.Source, DetailType: e.Type, Detail: body, Time: e.Time, TraceHeader: xrayTraceHeader(e.TraceParent)},
+		StreamRecord{PartitionKey: e.Key(), Data: body}, nil
 }
 
 func tooLarge(e events.Envelope, what string, n, limit int) error {
