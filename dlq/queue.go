@@ -2,6 +2,7 @@ package dlq
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -68,4 +69,18 @@ type Queue interface {
 // message may be deleted from its queue.
 type Redeliverer interface {
 	Redeliver(ctx context.Context, e Entry) error
+}
+
+// DeleteError is Delete's error when some messages could not be deleted:
+// Failed maps their ids (Entry.ID) to why. The other messages were deleted.
+type DeleteError struct {
+	Failed map[string]error
+}
+
+func (e *DeleteError) Error() string {
+	msg := fmt.Sprintf("dlq: %d messages not deleted", len(e.Failed))
+	for id, err := range e.Failed {
+		msg += fmt.Sprintf("; %s: %v", id, err)
+	}
+	return msg
 }
