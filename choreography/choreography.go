@@ -39,9 +39,11 @@ func Topology(opts ...Option) (*topology.Topology, error) {
 		opt(&o)
 	}
 	reg := domain.Registry()
-	ref := func(typ string, v int) topology.EventRef { return topology.EventRef{Type: typ, Version: v} }
+	ref := topology.Emit
 	t := &topology.Topology{
 		Name: Name,
+		// The shop publishes the orders (v2; older systems still send v1).
+		External: []topology.EventRef{ref("orders.OrderPlaced", 1), ref("orders.OrderPlaced", 2)},
 		Consumers: []topology.Consumer{
 			{
 				Name:        "payments",

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/google/uuid"
@@ -24,8 +25,23 @@ type Publisher interface {
 }
 
 // ErrUndeclaredEmit marks an emit of an event the consumer did not declare
-// in its topology Emits.
+// in its topology Emits. The error that wraps it names the consumer, the
+// type and version, and what to add to the declaration.
 var ErrUndeclaredEmit = errors.New("event not declared in the consumer's Emits")
+
+// undeclaredEmit is the error of an emit the consumer did not declare.
+func undeclaredEmit(consumer, typ string, version int, declared []topology.EventRef) error {
+	has := "declares no Emits"
+	if len(declared) > 0 {
+		parts := make([]string, len(declared))
+		for i, d := range declared {
+			parts[i] = d.String()
+		}
+		has = "declares " + strings.Join(parts, ", ")
+	}
+	return fmt.Errorf("consumer %s emitted %s v%d: %w (it %s): add topology.Emit(%q, %d) to the Emits of consumer %q in its topology declaration",
+		consumer, typ, version, ErrUndeclaredEmit, has, typ, version, consumer)
+}
 
 type emitterKey struct{}
 
@@ -50,14 +66,18 @@ type emitter struct {
 // suppress the duplicates. Keep a handler's emitted data deterministic for
 // the same trigger: the same id with other data is a payload mismatch
 // downstream.
+//
+// The consumer must declare the type and version in its topology Emits: an
+// undeclared one is a permanent error wrapping ErrUndeclaredEmit, which
+// dead-letters the trigger with reason "undeclared-emit" (the same on Lambda
+// and in `troupe dev`: both run this runtime).
 func Emit[T any](ctx context.Context, def events.Def[T], data T, opts ...events.Option) error {
 	em, ok := ctx.Value(emitterKey{}).(*emitter)
 	if !ok {
 		return errors.New("consumers.Emit: called outside a handler run by the consumer runtime")
 	}
 	if !em.allows(def.Type, def.Version) {
-		return Permanent(fmt.Errorf("consumer %s emits %s v%d: %w %v; declare it in the topology",
-			em.consumer, def.Type, def.Version, ErrUndeclaredEmit, em.declared))
+		return Permanent(undeclaredEmit(em.consumer, def.Type, def.Version, em.declared))
 	}
 	em.mu.Lock()
 	defer em.mu.Unlock()

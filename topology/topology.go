@@ -24,6 +24,11 @@ type Topology struct {
 	// stream); lower case letters, digits and dashes.
 	Name      string
 	Consumers []Consumer
+	// External declares the events that systems outside the topology
+	// publish (a shop's orders.OrderPlaced): `troupe graph` draws them from
+	// its external producers node, and its check does not flag a consumer
+	// that waits for them.
+	External []EventRef
 }
 
 // Handler runs the events a consumer receives. consumers.Router is one.
@@ -54,8 +59,10 @@ type Consumer struct {
 	Stream *StreamSubscription
 	// Handler runs the events.
 	Handler Handler
-	// Emits declares the events the handler may emit; the runtime refuses
-	// any other.
+	// Emits declares every event type and version the handler may emit
+	// (topology.Emit("payments.PaymentAuthorized", 1)); the consumer runtime
+	// refuses any other, and a consumer that emits nothing gets no right to
+	// put events on AWS.
 	Emits []EventRef
 
 	Idempotency Idempotency
@@ -70,13 +77,16 @@ type Consumer struct {
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`)
 
 // Validate checks the whole declaration and fills every default: a bad
-// pattern, a missing handler or a setting out of AWS's range fails here, at
+// pattern, a missing handler, a declared emit or external event of an
+// unknown type or version (when the handler names its registry, as
+// consumers.Router does) or a setting out of AWS's range fails here, at
 // start-up or synth, not in production.
 func (t *Topology) Validate() error {
 	var errs []error
 	if !nameRE.MatchString(t.Name) {
 		errs = append(errs, fmt.Errorf("topology name %q: use 1-40 lower case letters, digits and dashes", t.Name))
 	}
+	regs := t.registries()
 	seen := map[string]bool{}
 	for i := range t.Consumers {
 		c := &t.Consumers[i]
@@ -87,6 +97,9 @@ func (t *Topology) Validate() error {
 		if err := c.validate(); err != nil {
 			errs = append(errs, fmt.Errorf("consumer %q: %w", c.Name, err))
 		}
+	}
+	if err := validateRefs("External", t.External, regs); err != nil {
+		errs = append(errs, fmt.Errorf("topology %s: %w", t.Name, err))
 	}
 	return errors.Join(errs...)
 }
@@ -125,7 +138,14 @@ func (c *Consumer) validate() error {
 	} else if len(c.Handler.Accepts()) == 0 {
 		errs = append(errs, errors.New("the handler accepts no event type"))
 	}
-	errs = append(errs, c.Idempotency.validate(), c.Retry.validate(), c.Function.validate())
+	var regs []*events.Registry
+	if c.Handler != nil {
+		if reg := registryOf(c.Handler); reg != nil {
+			regs = append(regs, reg)
+		}
+	}
+	errs = append(errs, validateRefs("Emits", c.Emits, regs),
+		c.Idempotency.validate(), c.Retry.validate(), c.Function.validate())
 	return errors.Join(errs...)
 }
 

@@ -116,3 +116,65 @@ func TestTypeSubscriptionsMatchTheirTypes(t *testing.T) {
 		t.Error("stream filter does not match its type")
 	}
 }
+
+// registered is a handler that names its registry, as consumers.Router does:
+// Validate checks the declared emits against it.
+type registered struct {
+	handler
+	reg *events.Registry
+}
+
+func (r registered) Registry() *events.Registry { return r.reg }
+
+func TestValidateChecksDeclaredEmits(t *testing.T) {
+	reg := events.NewRegistry()
+	for _, typ := range []string{"orders.OrderPlaced", "payments.PaymentAuthorized"} {
+		if err := reg.Register(typ, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := registered{handler{[]topology.EventRef{{Type: "orders.OrderPlaced", Version: 1}}}, reg}
+	cases := []struct {
+		name     string
+		emits    []topology.EventRef
+		external []topology.EventRef
+		want     string // "" for valid
+	}{
+		{"declared and known", []topology.EventRef{topology.Emit("payments.PaymentAuthorized", 1)}, []topology.EventRef{topology.Emit("orders.OrderPlaced", 1)}, ""},
+		{"unknown type", []topology.EventRef{topology.Emit("payments.PaymentCaptured", 1)}, nil,
+			`consumer "payments": Emits: payments.PaymentCaptured v1: unknown event type "payments.PaymentCaptured"`},
+		{"unknown version", []topology.EventRef{topology.Emit("payments.PaymentAuthorized", 2)}, nil, "Emits: payments.PaymentAuthorized v2: event payments.PaymentAuthorized: unknown event version v2 (known: v1)"},
+		{"bad type name", []topology.EventRef{topology.Emit("PaymentAuthorized", 1)}, nil, `Emits: event type "PaymentAuthorized": must look like domain.Name`},
+		{"version 0", []topology.EventRef{topology.Emit("payments.PaymentAuthorized", 0)}, nil, "version must be >= 1, got 0"},
+		{"twice", []topology.EventRef{topology.Emit("payments.PaymentAuthorized", 1), topology.Emit("payments.PaymentAuthorized", 1)}, nil, "payments.PaymentAuthorized v1 declared twice"},
+		{"unknown external", nil, []topology.EventRef{topology.Emit("shop.CartAbandoned", 1)}, `topology shop: External: shop.CartAbandoned v1: unknown event type`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			top := &topology.Topology{Name: "shop", External: tc.external, Consumers: []topology.Consumer{
+				{Name: "payments", Bus: topology.OnBusTypes("orders.OrderPlaced"), Handler: h, Emits: tc.emits},
+			}}
+			err := top.Validate()
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatal(err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("err = %v, want it to say %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestEmitsWithoutARegistryAreCheckedForShape(t *testing.T) {
+	top := &topology.Topology{Name: "shop", Consumers: []topology.Consumer{{
+		Name: "a", Bus: topology.OnBusTypes("orders.OrderPlaced"), Handler: reads,
+		Emits: []topology.EventRef{topology.Emit("anything.Goes", 7)},
+	}}}
+	if err := top.Validate(); err != nil {
+		t.Fatalf("a handler without a registry: any well-formed type may be declared: %v", err)
+	}
+	c := &top.Consumers[0]
+	if !c.MayEmit("anything.Goes", 7) || c.MayEmit("anything.Goes", 6) || c.MayEmit("orders.OrderPlaced", 2) {
+		t.Error("MayEmit does not follow the declaration")
+	}
+}
