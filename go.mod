@@ -3,6 +3,7 @@ module github.com/troupehq/troupe
 go 1.26.8
 
 require (
+	github.com/awalterschulze/gographviz v2.0.3+incompatible
 	github.com/aws/aws-lambda-go v1.55.1
 	github.com/aws/aws-sdk-go-v2 v1.47.7
 	github.com/aws/aws-sdk-go-v2/config v1.33.15
@@ -13,6 +14,7 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/sqs v1.52.10
 	github.com/aws/smithy-go v1.28.8
 	github.com/google/uuid v1.6.0
+	github.com/sammcj/mermaid-check v0.0.4
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.2
 	github.com/spf13/cobra v1.10.1
 	go.etcd.io/bbolt v1.4.3
