@@ -28,16 +28,7 @@ func (e *Engine) busTarget(c topology.Consumer, rt *consumers.Runtime) bus.Targe
 		// locally the same shape, shorter.
 		Backoff: bus.Backoff{Base: 500 * time.Millisecond, Max: 10 * time.Second},
 		DeadLetter: func(ctx context.Context, event []byte, cause error, attempts int) error {
-			dl := consumers.DeadLetter{
-				Consumer: c.Name, Error: cause.Error(), Reason: consumers.Reason(cause), Attempts: attempts,
-				FirstFailure: time.Now(), LastFailure: time.Now(), Origin: consumers.Origin{Source: "bus", Rule: c.Name},
-			}
-			if env, err := consumers.EnvelopeFromBus(event); err == nil {
-				dl.Envelope = &env
-			} else {
-				dl.Raw = event
-			}
-			return e.dlq.Send(ctx, dl)
+			return e.dlq.Send(ctx, deadLetterOf(c.Name, event, cause, attempts, consumers.Origin{Source: "bus", Rule: c.Name}))
 		},
 		Concurrency: c.Function.Concurrency,
 	}

@@ -69,6 +69,9 @@ type Engine struct {
 	dlq      *deadletter.Queue
 	pub      *producers.Publisher
 	runtimes map[string]*consumers.Runtime
+	// outcomes counts each consumer's delivery outcomes, for the status of
+	// stream consumers (the bus counts its targets' own).
+	outcomes map[string]*outcomeCounts
 	tracer   *tracer
 	// busLeg and streamLeg are the bus and the stream as publishers and
 	// ingest see them: what they accept is traced.
@@ -146,7 +149,12 @@ func (e *Engine) build() error {
 	if e.pub, err = producers.New(producers.Config{Bus: e.busLeg, Stream: e.streamLeg, Validator: e.cfg.Validator}); err != nil {
 		return err
 	}
+	e.outcomes = map[string]*outcomeCounts{}
+	for _, c := range e.cfg.Topology.Consumers {
+		e.outcomes[c.Name] = &outcomeCounts{}
+	}
 	observe := func(o consumers.Outcome) {
+		e.outcomes[o.Consumer].add(o)
 		e.tracer.add(traceRecord{outcome: &o})
 		if e.cfg.Observer != nil {
 			e.cfg.Observer(o)
@@ -161,10 +169,14 @@ func (e *Engine) build() error {
 			return err
 		}
 		e.runtimes[c.Name] = rt
+		var target bus.Target
 		if c.OnBus() {
-			if err := e.bus.AddTarget(e.busTarget(c, rt)); err != nil {
-				return err
-			}
+			target = e.busTarget(c, rt)
+		} else { // a stream consumer takes its replays from the bus
+			target = e.replayTarget(c, rt)
+		}
+		if err := e.bus.AddTarget(target); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -52,6 +52,7 @@ func (e *Engine) Handler() http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(tr)
 	})
+	e.dlqRoutes(mux)
 	mux.Handle("/", aws)
 	return mux
 }

@@ -3,6 +3,7 @@ package local
 import (
 	"context"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/troupehq/troupe/consumers"
 )
@@ -11,7 +12,11 @@ import (
 type ConsumerStatus struct {
 	Name         string `json:"name"`
 	Subscription string `json:"subscription"` // "bus" or "stream"
-	// Bus consumers: the bus target's counters since start.
+	// The deliveries since start: for a bus consumer, the bus target's
+	// counters (Delivered: events the function took; Retried: deliveries
+	// made again; Pending: taken from the bus, not yet done); for a stream
+	// consumer, the records the runtime finished (handled, duplicate or
+	// dead-lettered), its in-process retries, and none pending.
 	Delivered    int64 `json:"delivered"`
 	Retried      int64 `json:"retried"`
 	DeadLettered int64 `json:"deadLettered"`
@@ -45,6 +50,8 @@ func (e *Engine) Status(ctx context.Context) (Status, error) {
 			cs.Subscription = "bus"
 			cs.Delivered, cs.Retried, cs.DeadLettered, cs.Pending = s.Delivered, s.Retried, s.DeadLettered, s.Pending
 		} else {
+			oc := e.outcomes[c.Name]
+			cs.Delivered, cs.Retried, cs.DeadLettered = oc.delivered.Load(), oc.retried.Load(), oc.deadLettered.Load()
 			lag, err := e.lag(c.Name)
 			if err != nil {
 				return Status{}, err
@@ -60,6 +67,27 @@ func (e *Engine) Status(ctx context.Context) (Status, error) {
 		st.Consumers = append(st.Consumers, cs)
 	}
 	return st, nil
+}
+
+// outcomeCounts counts a consumer's delivery outcomes.
+type outcomeCounts struct {
+	delivered, retried, deadLettered atomic.Int64
+}
+
+func (c *outcomeCounts) add(o consumers.Outcome) {
+	if c == nil {
+		return
+	}
+	if o.Attempts > 1 {
+		c.retried.Add(int64(o.Attempts - 1))
+	}
+	switch o.Kind {
+	case consumers.OutcomeFailed:
+		return
+	case consumers.OutcomeDeadLettered:
+		c.deadLettered.Add(1)
+	}
+	c.delivered.Add(1)
 }
 
 // lag counts the records a stream consumer has not checkpointed, over all

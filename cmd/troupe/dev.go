@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/troupehq/troupe/choreography"
 	"github.com/troupehq/troupe/local"
@@ -134,10 +135,10 @@ Ctrl-C stops it.
 	_ = os.Stdout.Sync()
 }
 
-// isTerminal reports whether f is a terminal (a character device).
+// isTerminal reports whether f is a terminal (not merely a character
+// device: /dev/null is one too).
 func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return term.IsTerminal(int(f.Fd()))
 }
 
 // liveSummary prints one line every few seconds while something changes:

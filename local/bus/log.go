@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"bytes"
 	"encoding/binary"
 	"sync"
 
@@ -28,6 +29,7 @@ type record struct {
 	seq    uint64
 	ingest int64  // when the bus received it, Unix nanoseconds
 	event  []byte // the event JSON a target receives; never modified
+	only   string // the one target a redelivery is for; "" for a bus event
 
 	// names of the targets it matches, computed once for all targets by the
 	// first runner that reads it (records from recent are shared).
@@ -104,9 +106,8 @@ func (b *Bus) read(seq, end uint64, max int) (recs []*record, upto uint64, err e
 			if s >= end {
 				break
 			}
-			ev := make([]byte, len(v)-8)
-			copy(ev, v[8:])
-			recs = append(recs, &record{seq: s, ingest: int64(binary.BigEndian.Uint64(v)), event: ev})
+			only, ev := decodeValue(v[8:])
+			recs = append(recs, &record{seq: s, ingest: int64(binary.BigEndian.Uint64(v)), event: bytes.Clone(ev), only: only})
 		}
 		return nil
 	})
@@ -122,6 +123,42 @@ func (b *Bus) read(seq, end uint64, max int) (recs []*record, upto uint64, err e
 // matches returns the names of the targets the record's event goes to,
 // sorted, matching it once for all targets.
 func (r *record) matches(b *Bus) []string {
-	r.once.Do(func() { r.names = b.match(r.event) })
+	r.once.Do(func() {
+		if r.only != "" {
+			r.names = []string{r.only}
+			return
+		}
+		r.names = b.match(r.event)
+	})
 	return r.names
+}
+
+// A log value is the ingest time (8 bytes) then the event JSON, which starts
+// with '{'. A redelivery to one target puts, between the two, a 0 byte, the
+// target name's length (2 bytes) and the name.
+func encodeValue(ingest int64, only string, event []byte) []byte {
+	n := 8 + len(event)
+	if only != "" {
+		n += 3 + len(only)
+	}
+	v := make([]byte, 8, n)
+	binary.BigEndian.PutUint64(v, uint64(ingest))
+	if only != "" {
+		v = append(v, 0)
+		v = binary.BigEndian.AppendUint16(v, uint16(len(only)))
+		v = append(v, only...)
+	}
+	return append(v, event...)
+}
+
+// decodeValue reads what follows the ingest time.
+func decodeValue(v []byte) (only string, event []byte) {
+	if len(v) < 3 || v[0] != 0 {
+		return "", v
+	}
+	n := int(binary.BigEndian.Uint16(v[1:3]))
+	if len(v) < 3+n {
+		return "", v
+	}
+	return string(v[3 : 3+n]), v[3+n:]
 }

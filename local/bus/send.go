@@ -3,9 +3,9 @@ package bus
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -27,6 +27,7 @@ const maxCommit = 2000
 // appendReq is one SendBatch's accepted events on their way to the log.
 type appendReq struct {
 	events [][]byte
+	only   string // the one target these events are for (Redeliver)
 	ingest time.Time
 	seqs   []uint64 // set by the committer
 	err    error    // set by the committer
@@ -55,7 +56,6 @@ func (b *Bus) SendBatch(ctx context.Context, entries []producers.BusEntry) ([]pr
 	now := b.cfg.Now()
 	results := make([]producers.EntryResult, len(entries))
 	req := &appendReq{ingest: now, done: make(chan struct{})}
-	idx := make([]int, 0, len(entries)) // result index of each appended event
 	for i := range entries {
 		e := &entries[i]
 		if code, msg := b.validate(e); code != "" {
@@ -70,34 +70,67 @@ func (b *Bus) SendBatch(ctx context.Context, entries []producers.BusEntry) ([]pr
 		}
 		results[i].ID = id
 		req.events = append(req.events, ev)
-		idx = append(idx, i)
 	}
 	if len(req.events) == 0 {
 		return results, nil
 	}
 
+	if err := b.append(ctx, req); err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// append hands req to the committer and waits until its events are on disk.
+func (b *Bus) append(ctx context.Context, req *appendReq) error {
 	b.mu.RLock()
 	if b.closed {
 		b.mu.RUnlock()
-		return nil, fmt.Errorf("bus %q: SendBatch: %w", b.name, ErrClosed)
+		return fmt.Errorf("bus %q: %w", b.name, ErrClosed)
 	}
 	select { // the committer drains appends until Close closes it, which waits for mu
 	case b.appends <- req:
 		b.mu.RUnlock()
 	case <-ctx.Done():
 		b.mu.RUnlock()
-		return nil, ctx.Err()
+		return ctx.Err()
 	}
-
 	select {
 	case <-req.done:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return ctx.Err()
 	}
 	if req.err != nil {
-		return nil, fmt.Errorf("bus %q: append %d events to the log in %s: %w", b.name, len(req.events), b.db.Path(), req.err)
+		return fmt.Errorf("bus %q: append %d events to the log in %s: %w", b.name, len(req.events), b.db.Path(), req.err)
 	}
-	return results, nil
+	return nil
+}
+
+// Redeliver puts an event on the bus for one target only, as invoking one
+// consumer's function asynchronously does on AWS: it goes to target, under
+// target's retry policy and dead letter, and to no other target whatever its
+// pattern. The entry is checked as SendBatch checks it (an error names the
+// problem). The event is on disk when Redeliver returns its new id.
+func (b *Bus) Redeliver(ctx context.Context, target string, e producers.BusEntry) (string, error) {
+	b.tmu.Lock()
+	known := slices.ContainsFunc(b.targets, func(r *runner) bool { return r.t.Name == target })
+	b.tmu.Unlock()
+	if !known {
+		return "", fmt.Errorf("bus %q: Redeliver: no target named %q", b.name, target)
+	}
+	if code, msg := b.validate(&e); code != "" {
+		return "", fmt.Errorf("bus %q: Redeliver to %q: %w: %s: %s", b.name, target, ErrValidation, code, msg)
+	}
+	now := b.cfg.Now()
+	id := uuid.New().String()
+	ev, err := b.event(id, &e, now)
+	if err != nil {
+		return "", err
+	}
+	if err := b.append(ctx, &appendReq{events: [][]byte{ev}, only: target, ingest: now, done: make(chan struct{})}); err != nil {
+		return "", err
+	}
+	return id, nil
 }
 
 // validate returns the ErrorCode and ErrorMessage PutEvents gives the entry,
@@ -219,14 +252,11 @@ func (b *Bus) commit(batch []*appendReq) {
 				if err != nil {
 					return err
 				}
-				val := make([]byte, 8+len(ev))
-				binary.BigEndian.PutUint64(val, uint64(ingest))
-				copy(val[8:], ev)
-				if err := lg.Put(seqKey(seq), val); err != nil {
+				if err := lg.Put(seqKey(seq), encodeValue(ingest, req.only, ev)); err != nil {
 					return err
 				}
 				req.seqs = append(req.seqs, seq)
-				recs = append(recs, &record{seq: seq, ingest: ingest, event: ev})
+				recs = append(recs, &record{seq: seq, ingest: ingest, event: ev, only: req.only})
 			}
 		}
 		return nil

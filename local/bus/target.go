@@ -43,6 +43,10 @@ type Target struct {
 	// Concurrency is how many Deliver (and DeadLetter) calls may run at once
 	// for this target (default 8).
 	Concurrency int
+	// Direct, when set, makes the target receive only the events redelivered
+	// to it by name (Redeliver), never events by pattern: a stream consumer
+	// takes its DLQ replays this way. Pattern must be nil.
+	Direct bool
 }
 
 // RetryPolicy is the EventBridge target's RetryPolicy: retries continue until
@@ -110,6 +114,9 @@ func (t *Target) Validate() error {
 	if t.Backoff.Base < 0 || t.Backoff.Max < t.Backoff.Base {
 		errs = append(errs, fmt.Errorf("Backoff: Base %v must be >= 0 and <= Max %v", t.Backoff.Base, t.Backoff.Max))
 	}
+	if t.Direct && t.Pattern != nil {
+		errs = append(errs, errors.New("Direct is set and so is Pattern: a direct target takes only redeliveries, leave Pattern nil"))
+	}
 	if t.Concurrency < 0 {
 		errs = append(errs, fmt.Errorf("Concurrency %d is negative: leave it 0 for %d", t.Concurrency, DefaultConcurrency))
 	}
@@ -137,10 +144,12 @@ func (b *Bus) AddTarget(t Target) error {
 			return fmt.Errorf("bus %q: AddTarget: a target named %q is already added: give each target its own name", b.name, t.Name)
 		}
 	}
-	if t.Pattern == nil {
+	switch {
+	case t.Direct:
+	case t.Pattern == nil:
 		b.catchAll = append(b.catchAll, t.Name)
 		slices.Sort(b.catchAll)
-	} else {
+	default:
 		b.matcher.AddPattern(t.Name, t.Pattern)
 	}
 	b.targets = append(b.targets, newRunner(b, t))
