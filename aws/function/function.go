@@ -79,7 +79,7 @@ func NewRuntime(awsCfg aws.Config, c *topology.Consumer, env Env, deps consumers
 		return nil, err
 	}
 	if deps.Validator == nil {
-		deps.Validator = sampleSchemas{}
+		deps.Validator = SampleSchemas{}
 	}
 	var err error
 	if deps.DeadLetters, err = deadletter.NewFromConfig(awsCfg, deadletter.Config{QueueURL: env.DLQURL}); err != nil {
@@ -91,14 +91,16 @@ func NewRuntime(awsCfg aws.Config, c *topology.Consumer, env Env, deps consumers
 		}
 	}
 	if len(c.Emits) > 0 {
-		if deps.Publisher, err = newPublisher(awsCfg, env, deps.Validator); err != nil {
+		if deps.Publisher, err = NewPublisher(awsCfg, env, deps.Validator); err != nil {
 			return nil, err
 		}
 	}
 	return consumers.New(*c, deps)
 }
 
-func newPublisher(awsCfg aws.Config, env Env, v producers.Validator) (*producers.Publisher, error) {
+// NewPublisher builds the publisher of the bus and the stream that env names
+// (a stream by name or by ARN), validating each event with v.
+func NewPublisher(awsCfg aws.Config, env Env, v producers.Validator) (*producers.Publisher, error) {
 	b, err := bus.NewFromConfig(awsCfg, bus.Config{BusName: env.Bus})
 	if err != nil {
 		return nil, err
@@ -149,8 +151,10 @@ func setUp(t *topology.Topology, declErr error, name string) (*consumers.Runtime
 	return rt, c, err
 }
 
-// sampleSchemas validates with the sample's embedded schemas, compiled on the
-// first event rather than during the function's init.
-type sampleSchemas struct{}
+// SampleSchemas validates with the sample's embedded schemas, compiled on the
+// first event rather than during the function's init. It is the validator a
+// function uses unless its Deps name another.
+type SampleSchemas struct{}
 
-func (sampleSchemas) Validate(e events.Envelope) error { return schemas.Sample().Validate(e) }
+// Validate checks e against the embedded schema of its type and version.
+func (SampleSchemas) Validate(e events.Envelope) error { return schemas.Sample().Validate(e) }

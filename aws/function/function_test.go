@@ -185,3 +185,20 @@ func sampleOrder(t *testing.T) events.Envelope {
 	e.CorrelationID = e.ID
 	return e
 }
+
+// TestConsumerFunctionsLinkNoIngest guards the consumers' init time: a
+// package linked into a function runs its init at every cold start, so a
+// consumer's function must not link the HTTP ingest (aws/function/ingest,
+// local/ingest) or the rest of the embedded engine.
+func TestConsumerFunctionsLinkNoIngest(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command("go", "list", "-deps", "-tags", "lambda.norpc", "../../consumers/payments/lambda", "../../consumers/timeline/lambda").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if strings.HasPrefix(pkg, "github.com/troupehq/troupe/local") || pkg == "github.com/troupehq/troupe/aws/function/ingest" || pkg == "net/http/httptest" {
+			t.Errorf("a consumer's function links %s", pkg)
+		}
+	}
+}

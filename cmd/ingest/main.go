@@ -4,6 +4,6 @@
 // dist/lambdas/ingest/bootstrap by `make lambdas`.
 package main
 
-import "github.com/troupehq/troupe/aws/function"
+import "github.com/troupehq/troupe/aws/function/ingest"
 
-func main() { function.StartIngest() }
+func main() { ingest.Start() }

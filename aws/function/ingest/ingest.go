@@ -1,4 +1,14 @@
-package function
+// Package ingest runs the CloudEvents ingest of `troupe dev` as an AWS Lambda
+// function behind an API Gateway HTTP API: other systems POST CloudEvents to
+// it, and it publishes them to the bus and the stream. The stack's ingest
+// function (cmd/ingest) is one call:
+//
+//	func main() { ingest.Start() }
+//
+// It is a package of its own so that a consumer's function, which imports
+// package function, does not link the HTTP ingest and pay for its
+// initialization at every cold start.
+package ingest
 
 import (
 	"bytes"
@@ -15,14 +25,16 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 
-	"github.com/troupehq/troupe/local/ingest"
+	"github.com/troupehq/troupe/aws/function"
+	localingest "github.com/troupehq/troupe/local/ingest"
 )
 
-// StartIngest runs the CloudEvents ingest of `troupe dev` as a Lambda behind
-// an API Gateway HTTP API: the same handler, publishing to the bus and the
-// stream named by TROUPE_BUS and TROUPE_STREAM. It does not return.
-func StartIngest() {
-	h, err := newIngest(context.Background(), EnvFromOS())
+// Start runs the ingest as this process's Lambda handler, publishing to the
+// bus and the stream named by TROUPE_BUS and TROUPE_STREAM. It does not
+// return. A set-up error is logged and exits the process: Lambda reports it
+// as an init error.
+func Start() {
+	h, err := newHandler(context.Background(), function.EnvFromOS())
 	if err != nil {
 		slog.Error("ingest set-up failed", "error", err)
 		os.Exit(1)
@@ -30,19 +42,20 @@ func StartIngest() {
 	lambda.Start(HTTPHandler(h))
 }
 
-func newIngest(ctx context.Context, env Env) (http.Handler, error) {
+func newHandler(ctx context.Context, env function.Env) (http.Handler, error) {
 	if env.Bus == "" || env.Stream == "" {
-		return nil, errors.New("ingest: set " + EnvBus + " and " + EnvStream + " in the function's environment")
+		return nil, errors.New("ingest: set " + function.EnvBus + " and " + function.EnvStream + " in the function's environment")
 	}
 	awsCfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return nil, err
 	}
-	pub, err := newPublisher(awsCfg, env, sampleSchemas{})
+	v := function.SampleSchemas{}
+	pub, err := function.NewPublisher(awsCfg, env, v)
 	if err != nil {
 		return nil, err
 	}
-	return ingest.NewCloudEvents(ingest.CloudEventsConfig{Publisher: pub, Validator: sampleSchemas{}}), nil
+	return localingest.NewCloudEvents(localingest.CloudEventsConfig{Publisher: pub, Validator: v}), nil
 }
 
 // HTTPHandler serves an http.Handler to API Gateway HTTP API (payload

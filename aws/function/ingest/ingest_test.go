@@ -1,4 +1,4 @@
-package function
+package ingest
 
 import (
 	"context"
@@ -13,9 +13,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
+	"github.com/troupehq/troupe/aws/function"
 	"github.com/troupehq/troupe/events"
 	"github.com/troupehq/troupe/internal/awstest"
 )
+
+func TestMain(m *testing.M) { awstest.Main(m) }
 
 // TestIngestLambdaPublishesCloudEvents invokes the ingest function as API
 // Gateway does (an HTTP API payload 2.0 event) and reads the event back from
@@ -33,11 +36,11 @@ func TestIngestLambdaPublishesCloudEvents(t *testing.T) {
 	} {
 		t.Setenv(k, v)
 	}
-	h, err := newIngest(context.Background(), Env{Bus: bus, Stream: stream})
+	h, err := newHandler(context.Background(), function.Env{Bus: bus, Stream: stream})
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, err := os.ReadFile("../../testdata/events/orders.OrderPlaced/v2/placed.json")
+	body, err := os.ReadFile("../../../testdata/events/orders.OrderPlaced/v2/placed.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,5 +76,15 @@ func TestIngestLambdaPublishesCloudEvents(t *testing.T) {
 	out, _ = lambda.NewHandler(HTTPHandler(h)).Invoke(ctx, payload)
 	if err := json.Unmarshal(out, &resp); err != nil || resp.StatusCode != 415 {
 		t.Fatalf("wrong content type: %s", out)
+	}
+}
+
+func TestIngestWithoutItsEnvironment(t *testing.T) {
+	t.Parallel()
+	for _, env := range []function.Env{{}, {Bus: "b"}, {Stream: "s"}} {
+		_, err := newHandler(context.Background(), env)
+		if err == nil || !strings.Contains(err.Error(), "TROUPE_BUS and TROUPE_STREAM") {
+			t.Errorf("env %+v: error %v, want one naming TROUPE_BUS and TROUPE_STREAM", env, err)
+		}
 	}
 }
