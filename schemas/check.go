@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/troupehq/troupe/events"
 )
@@ -196,7 +197,10 @@ func (c *checker) compatibility() {
 }
 
 // sampleFile is the layout of a sample event: <type>/v<N>/<name>.json.
-var sampleFile = regexp.MustCompile(`^([^/]+)/v([1-9][0-9]{0,8})/[^/]+\.json$`)
+// Compiled on first use, not when a Lambda function starts.
+var sampleFile = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^([^/]+)/v([1-9][0-9]{0,8})/[^/]+\.json$`)
+})
 
 func (c *checker) samples(fsys fs.FS) {
 	c.sampled = map[key]bool{}
@@ -209,7 +213,7 @@ func (c *checker) samples(fsys fs.FS) {
 			return nil
 		}
 		c.rep.Samples++
-		m := sampleFile.FindStringSubmatch(p)
+		m := sampleFile().FindStringSubmatch(p)
 		if m == nil {
 			c.problem(c.sampleFile(p), "", "misplaced sample: want <type>/v<N>/<name>.json, e.g. orders.OrderPlaced/v2/placed.json")
 			return nil

@@ -92,8 +92,12 @@ func LoadDir(dir string) (*Set, error) {
 }
 
 // schemaFile is the layout of one schema: <domain>/<Name>/v<N>.json, with the
-// type name rules of package events ("orders.OrderPlaced").
-var schemaFile = regexp.MustCompile(`^([a-z][a-z0-9-]*(?:\.[a-z][a-z0-9-]*)*)/([A-Z][A-Za-z0-9]*)/v([1-9][0-9]{0,8})\.json$`)
+// type name rules of package events ("orders.OrderPlaced"). Compiled on first
+// use: a Lambda function that imports the package does not pay for it at
+// start.
+var schemaFile = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^([a-z][a-z0-9-]*(?:\.[a-z][a-z0-9-]*)*)/([A-Z][A-Za-z0-9]*)/v([1-9][0-9]{0,8})\.json$`)
+})
 
 func load(fsys fs.FS, root string) (*Set, error) {
 	s := &Set{root: root, entries: map[key]*entry{}, vers: map[string][]int{}}
@@ -112,7 +116,7 @@ func load(fsys fs.FS, root string) (*Set, error) {
 		if !strings.HasSuffix(p, ".json") {
 			return nil
 		}
-		m := schemaFile.FindStringSubmatch(p)
+		m := schemaFile().FindStringSubmatch(p)
 		if m == nil {
 			errs = append(errs, fmt.Errorf("%s: misnamed schema file: want <domain>/<Name>/v<N>.json, e.g. orders/OrderPlaced/v2.json for orders.OrderPlaced v2", s.file(p)))
 			return nil

@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
@@ -238,10 +239,11 @@ func message(k jsonschema.ErrorKind) string {
 	case *kind.UniqueItems:
 		return fmt.Sprintf("items %d and %d are equal: items must be unique", k.Duplicates[0], k.Duplicates[1])
 	}
-	return k.LocalizedString(printer)
+	return k.LocalizedString(printer())
 }
 
-var printer = xmessage.NewPrinter(language.English)
+// printer words the library's own messages; made on first use.
+var printer = sync.OnceValue(func() *xmessage.Printer { return xmessage.NewPrinter(language.English) })
 
 func quoteAll(ss []string) string {
 	q := make([]string, len(ss))
