@@ -55,22 +55,3 @@ func Placeholder(dir string) CodeSource {
 		return awslambda.Code_FromAsset(jsii.String(d), nil), nil
 	}
 }
-
-// pascal turns a consumer name into the PascalCase used in construct ids and
-// output names: "order-audit" -> "OrderAudit".
-func pascal(name string) string {
-	var b strings.Builder
-	up := true
-	for _, r := range name {
-		if r == '-' {
-			up = true
-			continue
-		}
-		if up && r >= 'a' && r <= 'z' {
-			r -= 'a' - 'A'
-		}
-		up = false
-		b.WriteRune(r)
-	}
-	return b.String()
-}

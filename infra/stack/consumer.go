@@ -47,7 +47,7 @@ type Consumer struct {
 }
 
 func (s *Stack) addConsumer(decl *topology.Consumer, code awslambda.Code) *Consumer {
-	id := pascal(decl.Name)
+	id := decl.StackID()
 	scope := constructs.NewConstruct(s.Stack, jsii.String("Consumer"+id))
 	c := &Consumer{Decl: decl, Scope: scope}
 	desc := "troupe consumer " + decl.Name

@@ -153,7 +153,7 @@ func (p *Props) validate() error {
 	// names must not collapse into one.
 	seen := map[string]string{}
 	for _, c := range p.Topology.Consumers {
-		id := pascal(c.Name)
+		id := c.StackID()
 		if other, ok := seen[id]; ok {
 			errs = append(errs, fmt.Errorf("stack: consumers %q and %q both become %q in resource and output names: rename one", other, c.Name, id))
 		}
