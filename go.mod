@@ -18,6 +18,7 @@ require (
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.2
 	github.com/spf13/cobra v1.10.1
 	go.etcd.io/bbolt v1.4.3
+	golang.org/x/net v0.21.0
 	golang.org/x/text v0.14.0
 )
 

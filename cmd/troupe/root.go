@@ -27,6 +27,6 @@ local emulator.`,
 		SilenceUsage: true,
 	}
 	root.AddCommand(newDevCmd(), newPublishCmd(), newTraceCmd(), newStatusCmd(), newSchemasCmd(), newEventsCmd())
-	root.AddCommand(newGraphCmd())
+	root.AddCommand(newGraphCmd(), newCatalogCmd())
 	return root
 }
