@@ -26,7 +26,7 @@ local emulator.`,
   troupe events test-pattern --pattern '{"source":["orders"]}' --event @event.json`,
 		SilenceUsage: true,
 	}
-	root.AddCommand(newDevCmd(), newPublishCmd(), newTraceCmd(), newStatusCmd(), newSchemasCmd(), newEventsCmd())
+	root.AddCommand(newDevCmd(), newPublishCmd(), newTraceCmd(), newStatusCmd(), newSchemasCmd(), newEventsCmd(), newDLQCmd())
 	root.AddCommand(newGraphCmd(), newCatalogCmd())
 	return root
 }
