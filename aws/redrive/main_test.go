@@ -52,7 +52,7 @@ func (reads) Accepts() []topology.EventRef {
 // shop is the test topology, named as the samples name their consumers:
 // billing reads the bus; inventory the stream; shipping the stream, only
 // orders.OrderPlaced.
-func shop(t *testing.T) *topology.Topology {
+func shop(t testing.TB) *topology.Topology {
 	t.Helper()
 	top := &topology.Topology{Name: "shop", Consumers: []topology.Consumer{
 		{Name: "billing", Bus: topology.OnBusTypes("orders.OrderPlaced"), Handler: reads{}},
@@ -132,7 +132,7 @@ var (
 	roleErr        error
 )
 
-func useMotoLambda(t *testing.T) {
+func useMotoLambda(t testing.TB) {
 	t.Helper()
 	motoLambdaOnce.Do(func() {
 		resp, err := http.Post(awstest.Endpoint()+"/moto-api/config", "application/json",
