@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -19,6 +20,7 @@ import (
 // awsDLQFlags say which AWS queues: a stack's outputs, or one queue.
 type awsDLQFlags struct {
 	stack, queue, function, endpointURL, region string
+	visibility                                  time.Duration
 	consumer                                    *string // the shared --consumer
 }
 
@@ -30,6 +32,8 @@ func (f *awsDLQFlags) add(cmd *cobra.Command, consumer *string) {
 	fl.StringVar(&f.function, "function", "", "with --queue: the Lambda function to redeliver to")
 	fl.StringVar(&f.endpointURL, "endpoint-url", "", "send AWS calls to this URL instead (e.g. a local emulator)")
 	fl.StringVar(&f.region, "region", "", "AWS region (default: the SDK's chain, e.g. $AWS_REGION)")
+	fl.DurationVar(&f.visibility, "visibility-timeout", redrive.DefaultVisibilityTimeout,
+		"SQS: how long a message read stays hidden from other readers; one this run does not finish comes back after it")
 }
 
 func (f *awsDLQFlags) set() bool { return f.stack != "" || f.queue != "" }
@@ -62,7 +66,7 @@ func (f *awsDLQFlags) site(ctx context.Context) (*site, error) {
 		deps = []redrive.Deployment{d}
 	}
 	s := &site{open: func(q dlq.QueueInfo) dlq.Queue {
-		sq, err := redrive.NewSQSQueueFromConfig(cfg, redrive.QueueConfig{QueueURL: q.Queue, Consumer: q.Consumer})
+		sq, err := redrive.NewSQSQueueFromConfig(cfg, redrive.QueueConfig{QueueURL: q.Queue, Consumer: q.Consumer, VisibilityTimeout: f.visibility})
 		if err != nil { // the URL came from the stack or from GetQueueUrl
 			return brokenQueue{err}
 		}

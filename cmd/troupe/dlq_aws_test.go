@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -197,5 +198,69 @@ func motoLambdaWithoutDocker(t *testing.T) {
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode/100 != 2 {
 		t.Fatalf("moto config: %s: %s", resp.Status, b)
+	}
+}
+
+// TestDLQReplayKilledOnAWS: a replay killed (SIGKILL) in the middle loses
+// nothing; once the visibility timeout gives back what it held, the next
+// replay finishes the job.
+func TestDLQReplayKilledOnAWS(t *testing.T) {
+	t.Parallel()
+	cfg := awstest.Config(t)
+	motoLambdaWithoutDocker(t)
+	stack, queues := deployedStack(t, cfg)
+	pay := queues["payments"]
+	const n = 30
+	sample, err := os.ReadFile(filepath.Join("..", "..", "aws", "deadletter", "testdata", "foreign", "eventbridge-target-dlq.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		body := strings.Replace(string(sample), "0190a000-0000-7000-8000-000000000001", fmt.Sprintf("0190a000-0000-7000-8000-%012d", i), 1)
+		_, err := sqs.NewFromConfig(cfg).SendMessage(context.Background(), &sqs.SendMessageInput{
+			QueueUrl: aws.String(pay), MessageBody: aws.String(body),
+			MessageAttributes: map[string]types.MessageAttributeValue{
+				"TARGET_ARN": {DataType: aws.String("String"), StringValue: aws.String("arn:aws:lambda:us-east-1:123456789012:function:troupe-payments")},
+				"ERROR_CODE": {DataType: aws.String("String"), StringValue: aws.String("SDK_CLIENT_ERROR")},
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	args := []string{"dlq", "replay", "--stack", stack, "--endpoint-url", awstest.Endpoint(), "--consumer", "payments",
+		"--rate", "10", "--visibility-timeout", "5s", "--output", "json"}
+
+	// The first run, killed after about a second: some 10 messages replayed.
+	cmd := exec.Command(troupeBin, args...)
+	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION=us-east-1", "AWS_CONFIG_FILE=/dev/null")
+	var out syncBuffer
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for strings.Count(out.String(), `"replayed"`) < 5 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	first := strings.Count(out.String(), `"replayed"`)
+	if first < 5 || first >= n {
+		t.Fatalf("the first run replayed %d of %d before the kill: want it stopped midway\n%s", first, n, out.String())
+	}
+	if left := queueDepth(t, cfg, pay); left < n-first-10 || left > n {
+		t.Fatalf("after the kill %d messages are left of %d, %d replayed", left, n, first)
+	}
+
+	// What the killed run held comes back after its visibility timeout.
+	time.Sleep(6 * time.Second)
+	r := troupe(t, nil, args...)
+	second := strings.Count(r.stdout, `"replayed"`)
+	if r.code != 0 || first+second < n {
+		t.Fatalf("second run: exit %d, replayed %d (first %d): together they must cover all %d\n%s%s", r.code, second, first, n, r.stdout, r.stderr)
+	}
+	if left := queueDepth(t, cfg, pay); left != 0 {
+		t.Errorf("%d messages left after the second run", left)
 	}
 }
