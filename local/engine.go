@@ -72,6 +72,7 @@ type Engine struct {
 	// outcomes counts each consumer's delivery outcomes, for the status of
 	// stream consumers (the bus counts its targets' own).
 	outcomes map[string]*outcomeCounts
+	edges    edgeCounts // per consumer and event type, for Edges
 	tracer   *tracer
 	// busLeg and streamLeg are the bus and the stream as publishers and
 	// ingest see them: what they accept is traced.
@@ -155,6 +156,7 @@ func (e *Engine) build() error {
 	}
 	observe := func(o consumers.Outcome) {
 		e.outcomes[o.Consumer].add(o)
+		e.edges.add(o)
 		e.tracer.add(traceRecord{outcome: &o})
 		if e.cfg.Observer != nil {
 			e.cfg.Observer(o)
