@@ -17,6 +17,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/troupehq/troupe/choreography"
+	"github.com/troupehq/troupe/console"
+	"github.com/troupehq/troupe/domain"
 	"github.com/troupehq/troupe/local"
 	"github.com/troupehq/troupe/schemas"
 )
@@ -89,10 +91,19 @@ func runDev(cmd *cobra.Command, f devFlags) error {
 		eng.Close()
 		return err
 	}
+	// The web console shares the engine's address: GET / and /console/ are
+	// its; everything else (POST / included) is the engine's.
+	cons, err := console.New(console.Config{Engine: eng, Topology: top, Registry: domain.Registry(), Schemas: schemas.Sample()})
+	if err != nil {
+		ln.Close()
+		eng.Close()
+		return err
+	}
 	// The listener is bound: print the endpoints first, so that whoever
 	// sees an answer has the banner too.
 	printEndpoints(cmd.OutOrStdout(), ln.Addr().String(), f.dataDir, eng, top.Name)
-	srv := &http.Server{Handler: eng.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: cons.Handler(eng.Handler()), ReadHeaderTimeout: 10 * time.Second}
+	srv.RegisterOnShutdown(cons.Close) // its live streams would hold Shutdown up
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	if isTerminal(os.Stdout) {
@@ -126,12 +137,13 @@ func printEndpoints(w io.Writer, addr, dataDir string, eng *local.Engine, name s
 	abs, _ := filepath.Abs(filepath.Join(dataDir, "troupe.db"))
 	fmt.Fprintf(w, `troupe dev: %s running, state in %s
   consumers     %s
+  console       %s%s   (live graph, traces, dead letters, test events: open it in a browser)
   AWS endpoint  %s   (EventBridge PutEvents to bus %q; Kinesis PutRecord(s) to stream %q)
   CloudEvents   POST %s%s   (application/cloudevents+json or application/cloudevents-batch+json)
   status        GET  %s%s
   publish       troupe publish orders.OrderPlaced --to local --data @testdata/events/orders.OrderPlaced/v2/placed.json
 Ctrl-C stops it.
-`, name, abs, strings.Join(names, ", "), url, st.Bus, st.Stream, url, local.PathCloudEvents, url, local.PathStatus)
+`, name, abs, strings.Join(names, ", "), url, console.Path, url, st.Bus, st.Stream, url, local.PathCloudEvents, url, local.PathStatus)
 	_ = os.Stdout.Sync()
 }
 
