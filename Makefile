@@ -3,7 +3,7 @@ GO      ?= go
 PKGS    := ./...
 BIN     := bin
 
-.PHONY: help build dev demo-aws test lint fmt bench bench-pattern fuzz lambdas infra-test synth diff deploy
+.PHONY: help build dev demo-aws test lint fmt bench bench-pattern fuzz lambdas infra-test synth diff deploy console-assets
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -16,6 +16,18 @@ demo-aws: ## against an AWS emulator (moto): create a bus and a stream, publish 
 
 build: ## build the troupe CLI into bin/
 	$(GO) build -o $(BIN)/troupe ./cmd/troupe
+
+CONSOLE_VENDOR := console/assets/vendor
+
+console-assets: ## vendor the console's graph library (pinned in console/webdeps/) into console/assets/vendor/ (commit the result)
+	cd console/webdeps && npm ci --no-audit --no-fund
+	mkdir -p $(CONSOLE_VENDOR)
+	@# the minified ES modules, without their source-map comments (the maps are not shipped)
+	sed '/^\/\/# sourceMappingURL=/d' console/webdeps/node_modules/cytoscape/dist/cytoscape.esm.min.mjs > $(CONSOLE_VENDOR)/cytoscape.esm.min.mjs
+	sed '/^\/\/# sourceMappingURL=/d' console/webdeps/node_modules/cytoscape-dagre/dist/cytoscape-dagre.min.mjs > $(CONSOLE_VENDOR)/cytoscape-dagre.min.mjs
+	cp console/webdeps/node_modules/cytoscape/LICENSE $(CONSOLE_VENDOR)/LICENSE.cytoscape
+	cp console/webdeps/node_modules/cytoscape-dagre/LICENSE $(CONSOLE_VENDOR)/LICENSE.cytoscape-dagre
+	@grep -h '"version"' console/webdeps/node_modules/cytoscape/package.json console/webdeps/node_modules/cytoscape-dagre/package.json
 
 LAMBDAS := $(patsubst consumers/%/lambda/main.go,%,$(wildcard consumers/*/lambda/main.go))
 

@@ -147,7 +147,7 @@ func TestRoutesKeepTheEngineEndpoints(t *testing.T) {
 		t.Errorf("GET /: %d to %q, want a redirect to %s", resp.StatusCode, resp.Header.Get("Location"), console.Path)
 	}
 
-	for _, path := range []string{"/console/"} {
+	for _, path := range []string{"/console/", "/console/app.js", "/console/style.css", "/console/vendor/cytoscape.esm.min.mjs", "/console/vendor/cytoscape-dagre.min.mjs"} {
 		req, _ := http.NewRequest("GET", r.srv.URL+path, nil)
 		req.Header.Set("Accept-Encoding", "gzip")
 		resp, err := http.DefaultTransport.RoundTrip(req)

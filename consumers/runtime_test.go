@@ -199,6 +199,14 @@ func TestIdempotencyStoreOutageFailsTheBatchVisibly(t *testing.T) {
 	}
 	r.deadLetters(t, 0)
 
+	// The same records replayed by an asynchronous invoke (troupe dlq
+	// replay): no one reads a batch item failure there, so the function
+	// fails, for Lambda's async retries and OnFailure destination.
+	replay := strings.ReplaceAll(string(kinesisPayload(t, r.stream, a1, a2, b1)), `"aws:kinesis:record"`, `"`+consumers.ReplayEventName+`"`)
+	if _, err := invoke(t, rt.LambdaStream, []byte(replay)); err == nil || !strings.Contains(err.Error(), consumers.ErrReplayNotDone.Error()) {
+		t.Fatalf("replayed records neither handled nor dead-lettered: err = %v, want %v", err, consumers.ErrReplayNotDone)
+	}
+
 	// The bus consumer returns the error to Lambda.
 	rtBus := r.runtime(t, p.consumer("probe-bus", true))
 	if _, err := invoke(t, rtBus.LambdaBus, busPayload(t, a1)); err == nil || !consumers.IsInfrastructure(errors.Unwrap(err)) && !strings.Contains(err.Error(), "idempotency store") {

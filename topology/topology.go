@@ -68,7 +68,9 @@ type Consumer struct {
 	Idempotency Idempotency
 	Retry       Retry
 	Function    Function
-	// Target and Async apply to bus consumers; Mapping to stream consumers.
+	// Target applies to bus consumers, Mapping to stream consumers. Async
+	// applies to both: a bus consumer's events arrive by asynchronous
+	// invocation, a stream consumer's only when a DLQ replay redelivers them.
 	Target  TargetRetryPolicy
 	Async   AsyncInvokeConfig
 	Mapping EventSourceMapping
@@ -131,7 +133,7 @@ func (c *Consumer) validate() error {
 	case c.Bus != nil:
 		errs = append(errs, c.Bus.err, c.Target.validate(), c.Async.validate())
 	default:
-		errs = append(errs, c.Stream.err, c.Mapping.validate())
+		errs = append(errs, c.Stream.err, c.Mapping.validate(), c.Async.validate())
 	}
 	if c.Handler == nil {
 		errs = append(errs, errors.New("no handler"))

@@ -13,6 +13,7 @@ import (
 	kintypes "github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/troupehq/troupe/aws/redrive"
+	"github.com/troupehq/troupe/consumers"
 	"github.com/troupehq/troupe/dlq"
 	"github.com/troupehq/troupe/internal/awstest"
 )
@@ -87,7 +88,7 @@ func checkRecords(t *testing.T, got []awsevents.KinesisEventRecord, want []awste
 		if r.Kinesis.SequenceNumber != w.SequenceNumber || r.Kinesis.PartitionKey != w.PartitionKey ||
 			string(r.Kinesis.Data) != string(w.Data) || r.EventID != w.ShardID+":"+w.SequenceNumber ||
 			r.EventSourceArn != streamARN || r.AwsRegion != "us-east-1" || r.EventSource != "aws:kinesis" ||
-			r.EventName != "aws:kinesis:record" || r.Kinesis.KinesisSchemaVersion != "1.0" ||
+			r.EventName != consumers.ReplayEventName || r.Kinesis.KinesisSchemaVersion != "1.0" ||
 			r.Kinesis.ApproximateArrivalTimestamp.IsZero() {
 			t.Errorf("record %d: %+v, want sequence %s, key %s, data %s", i, r, w.SequenceNumber, w.PartitionKey, w.Data)
 		}

@@ -166,7 +166,7 @@ func TestTroupeStreamDeadLetter(t *testing.T) {
 	r0 := ev.Records[0]
 	const seq = "49590338271490256608559692538361571095921575989136588898"
 	if r0.EventSourceArn != streamARN || r0.EventID != "shardId-000000000003:"+seq || r0.AwsRegion != "eu-west-1" ||
-		r0.EventSource != "aws:kinesis" || r0.EventName != "aws:kinesis:record" || r0.EventVersion != "1.0" ||
+		r0.EventSource != "aws:kinesis" || r0.EventName != consumers.ReplayEventName || r0.EventVersion != "1.0" ||
 		r0.Kinesis.SequenceNumber != seq || r0.Kinesis.PartitionKey != "customer-7" || r0.Kinesis.KinesisSchemaVersion != "1.0" ||
 		r0.Kinesis.ApproximateArrivalTimestamp.Sub(e.Message.Event.Time).Abs() > time.Millisecond {
 		t.Errorf("record fields: %s", inv.Payload)

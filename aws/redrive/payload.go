@@ -42,9 +42,13 @@ func busEvent(e events.Envelope, region, account string) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), err
 }
 
-// Fields of a Kinesis event record, as Lambda writes them.
+// Fields of a Kinesis event record, as Lambda writes them, but for the
+// event name: a replay says it is one (consumers.ReplayEventName), so that
+// the function reports a record it could neither handle nor dead-letter as an
+// error, which Lambda's asynchronous retries and OnFailure destination then
+// take, instead of as a batch item failure no one reads.
 const (
-	kinesisEventName     = "aws:kinesis:record"
+	kinesisEventName     = consumers.ReplayEventName
 	kinesisEventSource   = "aws:kinesis"
 	kinesisEventVersion  = "1.0"
 	kinesisSchemaVersion = "1.0"

@@ -40,7 +40,8 @@ type Consumer struct {
 	Policy   awsiam.Policy
 	LogGroup awslogs.LogGroup
 	DLQ      awssqs.Queue
-	// Rule and AsyncConfig for a bus consumer; Mapping for a stream consumer.
+	// Rule for a bus consumer, Mapping for a stream consumer; AsyncConfig
+	// for both.
 	Rule        awsevents.CfnRule
 	AsyncConfig awslambda.CfnEventInvokeConfig
 	Mapping     awslambda.CfnEventSourceMapping
@@ -104,6 +105,7 @@ func (s *Stack) addConsumer(decl *topology.Consumer, code awslambda.Code) *Consu
 	} else {
 		s.subscribeStream(c)
 	}
+	s.asyncInvoke(c)
 	s.addConsumerAlarms(c)
 	awscdk.NewCfnOutput(s.Stack, jsii.String(id+"DlqUrl"), &awscdk.CfnOutputProps{
 		Value:       c.DLQ.QueueUrl(),
@@ -119,7 +121,7 @@ func (s *Stack) addConsumer(decl *topology.Consumer, code awslambda.Code) *Consu
 // subscribeBus adds the consumer's rule on the bus: its declared pattern, the
 // function as target with the declared RetryPolicy and the DLQ as the
 // target's DeadLetterConfig; and the function's async invoke config, whose
-// OnFailure destination is the same DLQ.
+// OnFailure destination is the same DLQ (see asyncInvoke).
 func (s *Stack) subscribeBus(c *Consumer) {
 	d := c.Decl
 	var pattern any
@@ -160,17 +162,6 @@ func (s *Stack) subscribeBus(c *Consumer) {
 		Resources:  jsii.Strings(*c.DLQ.QueueArn()),
 		Conditions: &map[string]any{"ArnEquals": map[string]any{"aws:SourceArn": c.Rule.AttrArn()}},
 	}))
-	c.AsyncConfig = awslambda.NewCfnEventInvokeConfig(c.Scope, jsii.String("AsyncInvoke"), &awslambda.CfnEventInvokeConfigProps{
-		FunctionName:             c.Function.FunctionName(),
-		Qualifier:                jsii.String("$LATEST"),
-		MaximumRetryAttempts:     jsii.Number(float64(*d.Async.MaximumRetryAttempts)),
-		MaximumEventAgeInSeconds: jsii.Number(float64(d.Async.MaximumEventAgeInSeconds)),
-		DestinationConfig: &awslambda.CfnEventInvokeConfig_DestinationConfigProperty{
-			OnFailure: &awslambda.CfnEventInvokeConfig_OnFailureProperty{Destination: c.DLQ.QueueArn()},
-		},
-	})
-	// Lambda checks the role may send to the destination.
-	c.AsyncConfig.Node().AddDependency(c.Policy)
 }
 
 // subscribeStream adds the consumer's event source mapping on the stream,
@@ -209,4 +200,24 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n]
+}
+
+// asyncInvoke sets the function's asynchronous invocation: the declared
+// Async retries and maximum event age, and the DLQ as OnFailure destination.
+// A bus consumer's events arrive this way; a stream consumer's arrive so
+// only when `troupe dlq replay` redelivers them, and a replay it cannot
+// finish then lands in its DLQ instead of being lost.
+func (s *Stack) asyncInvoke(c *Consumer) {
+	d := c.Decl
+	c.AsyncConfig = awslambda.NewCfnEventInvokeConfig(c.Scope, jsii.String("AsyncInvoke"), &awslambda.CfnEventInvokeConfigProps{
+		FunctionName:             c.Function.FunctionName(),
+		Qualifier:                jsii.String("$LATEST"),
+		MaximumRetryAttempts:     jsii.Number(float64(*d.Async.MaximumRetryAttempts)),
+		MaximumEventAgeInSeconds: jsii.Number(float64(d.Async.MaximumEventAgeInSeconds)),
+		DestinationConfig: &awslambda.CfnEventInvokeConfig_DestinationConfigProperty{
+			OnFailure: &awslambda.CfnEventInvokeConfig_OnFailureProperty{Destination: c.DLQ.QueueArn()},
+		},
+	})
+	// Lambda checks the role may send to the destination.
+	c.AsyncConfig.Node().AddDependency(c.Policy)
 }

@@ -45,7 +45,8 @@ func TestAddingAConsumer(t *testing.T) {
 		}, map[string]int{
 			"AWS::Lambda::Function": 1, "AWS::SQS::Queue": 1, "AWS::SQS::QueuePolicy": 1, "AWS::Logs::LogGroup": 1,
 			"AWS::IAM::Role": 1, "AWS::IAM::Policy": 1, "AWS::Lambda::EventSourceMapping": 1,
-			"AWS::CloudWatch::Alarm": 4, // DLQ, errors, destination failures, iterator age
+			"AWS::Lambda::EventInvokeConfig": 1, // for DLQ replays
+			"AWS::CloudWatch::Alarm":         4, // DLQ, errors, destination failures, iterator age
 		}},
 	}
 	for _, tc := range cases {

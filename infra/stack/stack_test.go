@@ -67,8 +67,8 @@ func TestConsumers(t *testing.T) {
 			checkConsumer(t, x, c, tableID, busID, streamID)
 		})
 	}
-	// One function, DLQ, role and policy per consumer; a rule and async
-	// config per bus consumer, a mapping per stream consumer.
+	// One function, DLQ, role, policy and async config per consumer; a rule
+	// per bus consumer, a mapping per stream consumer.
 	bus, stream := 0, 0
 	for _, c := range topo.Consumers {
 		if c.OnBus() {
@@ -82,7 +82,7 @@ func TestConsumers(t *testing.T) {
 		"AWS::Lambda::Function": len(topo.Consumers), "AWS::SQS::Queue": len(topo.Consumers),
 		"AWS::IAM::Role": len(topo.Consumers), "AWS::IAM::Policy": len(topo.Consumers),
 		"AWS::Logs::LogGroup": len(topo.Consumers), "AWS::Events::Rule": bus,
-		"AWS::Lambda::EventInvokeConfig": bus, "AWS::Lambda::Permission": bus,
+		"AWS::Lambda::EventInvokeConfig": len(topo.Consumers), "AWS::Lambda::Permission": bus,
 		"AWS::Lambda::EventSourceMapping": stream,
 	} {
 		if n[typ] != want {
