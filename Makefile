@@ -3,7 +3,7 @@ GO      ?= go
 PKGS    := ./...
 BIN     := bin
 
-.PHONY: help build dev demo-aws test lint fmt bench bench-pattern fuzz lambdas infra-test synth diff deploy console-assets
+.PHONY: help build dev demo-aws test lint fmt bench bench-pattern fuzz lambdas infra-test synth diff deploy console-assets console-e2e-deps console-screenshot console-firstload bench-console
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -28,6 +28,20 @@ console-assets: ## vendor the console's graph library (pinned in console/webdeps
 	cp console/webdeps/node_modules/cytoscape/LICENSE $(CONSOLE_VENDOR)/LICENSE.cytoscape
 	cp console/webdeps/node_modules/cytoscape-dagre/LICENSE $(CONSOLE_VENDOR)/LICENSE.cytoscape-dagre
 	@grep -h '"version"' console/webdeps/node_modules/cytoscape/package.json console/webdeps/node_modules/cytoscape-dagre/package.json
+
+console-e2e-deps: ## install the browser test's driver (playwright-core, pinned in console/e2e/); Chromium comes from Debian (/usr/bin/chromium)
+	cd console/e2e && npm ci --no-audit --no-fund
+
+console-screenshot: console-e2e-deps ## run the console's browser test and keep its screenshot as docs/console.png
+	TROUPE_CONSOLE_SCREENSHOT=$(CURDIR)/docs/console.png $(GO) test -count=1 -run '^TestConsoleInABrowser$$' -v ./cmd/troupe/
+
+console-firstload: build console-e2e-deps ## the console's first load in headless Chromium: bytes and milliseconds (cold cache, 10 loads)
+	node console/e2e/firstload.mjs --troupe $(BIN)/troupe --runs 10
+
+bench-console: console-e2e-deps ## troupe dev's ingest throughput with the console open in headless Chromium, beside the same without (5 interleaved rounds)
+	@for i in 1 2 3 4 5; do \
+	  $(GO) test -run '^$$' -bench 'IngestWithConsole' -benchtime 3000x -count 1 ./console/ | grep '^Benchmark' || exit 1; \
+	done
 
 LAMBDAS := $(patsubst consumers/%/lambda/main.go,%,$(wildcard consumers/*/lambda/main.go))
 
