@@ -266,31 +266,17 @@ func runReplay(cmd *cobra.Command, f *replayFlags) error {
 		Concurrency: f.concurrency, OnResult: log.add,
 	}
 	var total dlq.Summary
-	run := func(c dlq.ReplayConfig) error {
-		sum, err := dlq.Replay(cmd.Context(), c)
-		total = addSummary(total, sum)
-		return err
-	}
 	if from != nil {
 		cfg.From, cfg.Limit = from, f.limit
 		log.start(len(from))
-		err = run(cfg)
+		total, err = dlq.Replay(cmd.Context(), cfg)
 	} else {
 		log.start(depth(s.queues))
-		for _, q := range s.queues {
-			if f.limit > 0 && total.Selected >= f.limit {
-				break
-			}
+		total, err = s.each(f.limit, func(q dlq.Queue, left int) (dlq.Summary, error) {
 			c := cfg
-			c.Queue = s.open(q)
-			if f.limit > 0 {
-				c.Limit = f.limit - total.Selected
-			}
-			if err = run(c); err != nil {
-				err = fmt.Errorf("queue %s: %w", q.Queue, err)
-				break
-			}
-		}
+			c.Queue, c.Limit = q, left
+			return dlq.Replay(cmd.Context(), c)
+		})
 	}
 	log.finish(total)
 	if err != nil {
@@ -300,6 +286,26 @@ func runReplay(cmd *cobra.Command, f *replayFlags) error {
 		return failures{total}
 	}
 	return nil
+}
+
+// each runs one pass over each queue in turn, the limit shared (left is 0
+// for no limit), and adds up their summaries.
+func (s *site) each(limit int, pass func(q dlq.Queue, left int) (dlq.Summary, error)) (dlq.Summary, error) {
+	var total dlq.Summary
+	for _, q := range s.queues {
+		left := 0
+		if limit > 0 {
+			if left = limit - total.Selected; left <= 0 {
+				break
+			}
+		}
+		sum, err := pass(s.open(q), left)
+		total = addSummary(total, sum)
+		if err != nil {
+			return total, fmt.Errorf("queue %s: %w", q.Queue, err)
+		}
+	}
+	return total, nil
 }
 
 func depth(qs []dlq.QueueInfo) int {
@@ -449,22 +455,14 @@ func runExport(cmd *cobra.Command, s *site, sel dlq.Selector, path string, limit
 		}
 		return fh.Sync()
 	}
-	var total dlq.Summary
 	report := func(r dlq.Result) {
 		fmt.Fprintf(cmd.ErrOrStderr(), "unreadable: message %s of %s: %v (kept)\n", r.Entry.ID, r.Entry.Queue, r.Err)
 	}
-	for _, q := range s.queues {
-		left := 0
-		if limit > 0 {
-			if left = limit - total.Selected; left <= 0 {
-				break
-			}
-		}
-		sum, err := dlq.Export(cmd.Context(), dlq.ExportConfig{Queue: s.open(q), Select: sel, Limit: left, Write: write, Drain: drain, OnResult: report})
-		total = addSummary(total, sum)
-		if err != nil {
-			return fmt.Errorf("queue %s: %w", q.Queue, err)
-		}
+	total, err := s.each(limit, func(q dlq.Queue, left int) (dlq.Summary, error) {
+		return dlq.Export(cmd.Context(), dlq.ExportConfig{Queue: q, Select: sel, Limit: left, Write: write, Drain: drain, OnResult: report})
+	})
+	if err != nil {
+		return err
 	}
 	abs, _ := filepath.Abs(path)
 	fmt.Fprintf(cmd.OutOrStdout(), "exported %d messages to %s (%d deleted from their queues)\n", total.Selected, abs, total.Deleted)
@@ -503,7 +501,6 @@ messages are reported and kept.`,
 					return err
 				}
 			}
-			var total dlq.Summary
 			report := func(r dlq.Result) {
 				row := rowOf(r.Entry)
 				msg := fmt.Sprintf("%-12s %-12s %s %s", r.Action, orDash(row.Consumer), orDash(row.EventID), row.Type)
@@ -512,18 +509,11 @@ messages are reported and kept.`,
 				}
 				fmt.Fprintln(cmd.OutOrStdout(), msg)
 			}
-			for _, q := range s.queues {
-				left := 0
-				if f.limit > 0 {
-					if left = f.limit - total.Selected; left <= 0 {
-						break
-					}
-				}
-				sum, err := dlq.Purge(cmd.Context(), dlq.PurgeConfig{Queue: s.open(q), Select: sel, Limit: left, DryRun: dryRun, OnResult: report})
-				total = addSummary(total, sum)
-				if err != nil {
-					return fmt.Errorf("queue %s: %w", q.Queue, err)
-				}
+			total, err := s.each(f.limit, func(q dlq.Queue, left int) (dlq.Summary, error) {
+				return dlq.Purge(cmd.Context(), dlq.PurgeConfig{Queue: q, Select: sel, Limit: left, DryRun: dryRun, OnResult: report})
+			})
+			if err != nil {
+				return err
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "purged %d of %d messages read (%d failed, %d unreadable)\n", total.Purged, total.Seen, total.Failed, total.Unreadable)
 			if !total.OK() {
