@@ -45,12 +45,17 @@ func browserTools(t *testing.T) (node, chromium string) {
 // DLQ view, whose replay fails and keeps it; a purge, confirmed, that
 // empties the queue. With TROUPE_CONSOLE_SCREENSHOT set, the screenshot is
 // kept there (`make console-screenshot` writes docs/console.png).
+//
+// It does not run in parallel: Chromium takes both cores for a few seconds,
+// and the other tests, which wait while it runs, time their processes.
 func TestConsoleInABrowser(t *testing.T) {
-	t.Parallel()
 	node, chromium := browserTools(t)
 	d := startDev(t, freeAddr(t), t.TempDir())
-	if !strings.Contains(d.out.String(), "console       http://"+d.addr+"/console/") {
-		t.Fatalf("troupe dev does not print the console's address:\n%s", d.out)
+	banner := "console       http://" + d.addr + "/console/"
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(d.out.String(), banner); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) { // the output reaches the test through a pipe: give it a moment
+			t.Fatalf("troupe dev does not print the console's address (%q):\n%s", banner, d.out)
+		}
 	}
 	top, err := choreography.Topology()
 	if err != nil {
