@@ -40,6 +40,12 @@ async function load(consumer) {
   }
   if (consumer !== current) return;
   shownDepth = r.depth;
+  const button = document.querySelector(`#dlq-queues button[data-consumer="${CSS.escape(consumer)}"]`);
+  if (button) { // the queue's depth as just read, before the next live update says it too
+    button.dataset.depth = r.depth;
+    button.classList.toggle('bad', r.depth > 0);
+    button.querySelector('.count').textContent = String(r.depth);
+  }
   document.getElementById('dlq-title').textContent = `${consumer}: ${r.depth} dead letter${r.depth === 1 ? '' : 's'}`;
   document.getElementById('dlq-replay-all').disabled = r.depth === 0;
   document.getElementById('dlq-purge').disabled = r.depth === 0;
@@ -48,7 +54,8 @@ async function load(consumer) {
     box.replaceChildren(el('p', { class: 'muted empty' }, `${consumer}'s dead-letter queue is empty.`));
     return;
   }
-  box.replaceChildren(...r.messages.map(card), r.truncated ? el('p', { class: 'muted' }, `showing the first ${r.messages.length}`) : null);
+  const more = r.truncated ? [el('p', { class: 'muted' }, `showing the first ${r.messages.length}`)] : [];
+  box.replaceChildren(...r.messages.map(card), ...more);
 }
 
 function card(m) {

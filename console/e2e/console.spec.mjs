@@ -136,7 +136,8 @@ try {
   assert.match(card, /paymentId/);
   assert.match(card, /1 attempt/);
   assert.match(await page.textContent('#dlq-messages pre.payload'), /o-poison/);
-  assert.equal(await page.getAttribute('#dlq-queues button[data-consumer="inventory"]', 'data-depth'), '1');
+  await page.waitForSelector('#dlq-queues button[data-consumer="inventory"][data-depth="1"]');
+  assert.doesNotMatch(await page.textContent('#dlq-messages'), /null|undefined/);
   step('the poison event is in inventory\'s DLQ with its error, attempts and payload');
 
   // The screenshot: the graph with its counts and a dead letter waiting.
