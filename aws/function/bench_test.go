@@ -10,13 +10,15 @@ import (
 // BenchmarkBootstrapInit measures a function's init: from the process start
 // to its first Runtime API request, for a sample consumer (payments: config,
 // four AWS clients, the topology and the schemas) and, side by side, the
-// smallest aws-lambda-go function. It reports the mean and the median, and
+// smallest aws-lambda-go function (hello) and that function with the AWS
+// configuration and the four clients every consumer needs, and nothing of
+// troupe (sdkfloor: the floor those dependencies set). It reports the mean and the median, and
 // each binary's size (as built for this machine; `make lambdas` builds
 // linux/arm64).
 //
 //	scripts/with-moto go test -run '^$' -bench BootstrapInit ./aws/function/
 func BenchmarkBootstrapInit(b *testing.B) {
-	for _, name := range []string{"payments", "hello"} {
+	for _, name := range []string{"payments", "sdkfloor", "hello"} {
 		b.Run(name, func(b *testing.B) {
 			s := newStack(b)
 			var total time.Duration

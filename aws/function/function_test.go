@@ -32,6 +32,7 @@ func TestMain(m *testing.M) {
 		"payments": "../../consumers/payments/lambda",
 		"timeline": "../../consumers/timeline/lambda",
 		"hello":    "./testdata/hello",
+		"sdkfloor": "./testdata/sdkfloor",
 	} {
 		bins[name] = filepath.Join(dir, name, "bootstrap")
 		build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", bins[name], pkg)
