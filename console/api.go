@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/troupehq/troupe/events"
@@ -189,7 +191,20 @@ func (c *Console) servePublish(w http.ResponseWriter, r *http.Request) {
 }
 
 // readJSON decodes a request body of at most 2 MiB into v, or answers 400.
+// Only a JSON request from the console's own origin is read: a page of
+// another site can post a form or text/plain to 127.0.0.1 without asking,
+// but not application/json, and its Origin names it.
 func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		problem(w, http.StatusUnsupportedMediaType, "unsupported-media-type", "Send JSON", "the console's actions take Content-Type: application/json")
+		return false
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		if u, err := url.Parse(o); err != nil || u.Host != r.Host {
+			problem(w, http.StatusForbidden, "cross-origin", "Request from another site", fmt.Sprintf("Origin %q is not this console's (%s)", o, r.Host))
+			return false
+		}
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 2<<20))
 	if err != nil {
 		problem(w, http.StatusRequestEntityTooLarge, "too-large", "Request too large", err.Error())

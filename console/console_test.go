@@ -379,6 +379,51 @@ func TestInvalidDataIsRefusedWithItsSchemaErrors(t *testing.T) {
 	}
 }
 
+// Another site's page cannot make the console act: it can send a form or
+// text/plain to 127.0.0.1 without the browser asking first, but not JSON,
+// and its Origin gives it away.
+func TestActionsTakeOnlyJSONFromTheConsolesOrigin(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	r.putPoison(t)
+	for _, tc := range []struct {
+		contentType, origin string
+		want                int
+	}{
+		{"text/plain", "", http.StatusUnsupportedMediaType},
+		{"application/x-www-form-urlencoded", "", http.StatusUnsupportedMediaType},
+		{"application/json", "http://evil.invalid", http.StatusForbidden},
+	} {
+		req, _ := http.NewRequest("POST", r.srv.URL+"/console/api/dlq/inventory/purge", strings.NewReader(`{"confirm":"inventory"}`))
+		req.Header.Set("Content-Type", tc.contentType)
+		if tc.origin != "" {
+			req.Header.Set("Origin", tc.origin)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("purge with %s from %q: %d, want %d", tc.contentType, tc.origin, resp.StatusCode, tc.want)
+		}
+	}
+	if d := r.depth(t, "inventory"); d != 1 {
+		t.Fatalf("a refused purge deleted: depth %d", d)
+	}
+	req, _ := http.NewRequest("POST", r.srv.URL+"/console/api/dlq/inventory/purge", strings.NewReader(`{"confirm":"inventory"}`))
+	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	req.Header.Set("Origin", r.srv.URL)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || r.depth(t, "inventory") != 0 {
+		t.Errorf("purge from the console's own origin: %d", resp.StatusCode)
+	}
+}
+
 func TestUnknownTraceIDSaysSo(t *testing.T) {
 	t.Parallel()
 	r := newRig(t)
