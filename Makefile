@@ -42,6 +42,7 @@ bench-console: console-e2e-deps ## troupe dev's ingest throughput with the conso
 	@for i in 1 2 3 4 5; do \
 	  $(GO) test -run '^$$' -bench 'IngestWithConsole' -benchtime 3000x -count 1 ./console/ | grep '^Benchmark' || exit 1; \
 	done
+	$(GO) test -run '^$$' -bench 'Snapshot' -benchtime 2000x ./console/ | grep '^Benchmark'
 
 LAMBDAS := $(patsubst consumers/%/lambda/main.go,%,$(wildcard consumers/*/lambda/main.go))
 

@@ -45,7 +45,8 @@ import (
 //     (console/e2e/watch.mjs), its live updates flowing through the run.
 //
 // events/s counts events fully processed per second; snapshots/s (open
-// only) the live updates the page took.
+// only) the live updates the page took, and browser-cpu-s the CPU time
+// Chromium and its driver used, from their start to the run's end.
 //
 //	make bench-console   (5 rounds of: go test -run '^$' -bench IngestWithConsole -benchtime 3000x ./console/)
 func BenchmarkIngestWithConsole(b *testing.B) {
@@ -111,8 +112,57 @@ func benchIngest(b *testing.B, mode string) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
 	if watcher != nil {
-		n := watcher.stop(b)
+		n, cpu := watcher.stop(b)
 		b.ReportMetric(float64(n)/elapsed.Seconds(), "snapshots/s")
+		b.ReportMetric(cpu.Seconds(), "browser-cpu-s")
+	}
+}
+
+// BenchmarkSnapshot is what the live view costs the engine: one snapshot
+// (every consumer's status, lag and DLQ depth, and the edge counts), read
+// every 500ms while someone watches, whatever the number of watchers. The
+// engine holds the sample after 200 events and a dead letter.
+func BenchmarkSnapshot(b *testing.B) {
+	entries, ids := placedEntries(b, 200)
+	tr := newTracker(ids)
+	top, err := choreography.Topology()
+	if err != nil {
+		b.Fatal(err)
+	}
+	eng, err := local.Open(local.Config{
+		DataDir: b.TempDir(), Topology: top, Validator: schemas.Sample(), Observer: tr.observe,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer eng.Close()
+	if err := eng.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	c, err := console.New(console.Config{Engine: eng, Topology: top, Registry: domain.Registry(), Schemas: schemas.Sample()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	srv := httptest.NewServer(c.Handler(eng.Handler()))
+	defer srv.Close()
+	client := eventbridge.New(eventbridge.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Retryer: aws.NopRetryer{},
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDBENCH", "secret", ""),
+	})
+	if err := publishAll(client, entries); err != nil {
+		b.Fatal(err)
+	}
+	tr.wait(b, time.Minute)
+	b.ResetTimer()
+	for b.Loop() {
+		resp, err := http.Get(srv.URL + "/console/api/snapshot")
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
 	}
 }
 
@@ -171,8 +221,10 @@ func openConsole(b *testing.B, url string) *watch {
 	return w
 }
 
-// stop closes the page and returns the live updates it took.
-func (w *watch) stop(b *testing.B) int {
+// stop closes the page and returns the live updates it took, and the CPU
+// time the browser used from its start (node, and Chromium's processes,
+// which it waits for).
+func (w *watch) stop(b *testing.B) (int, time.Duration) {
 	b.Helper()
 	_ = w.stdin.Close()
 	n := -1
@@ -187,7 +239,7 @@ func (w *watch) stop(b *testing.B) int {
 	if n < 1 {
 		b.Errorf("the page took %d live updates during the run", n)
 	}
-	return n
+	return n, w.cmd.ProcessState.UserTime() + w.cmd.ProcessState.SystemTime()
 }
 
 // chainSteps are the deliveries that complete one published OrderPlaced on
