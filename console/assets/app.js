@@ -44,8 +44,10 @@ export function show(tab) {
   views[tab].shown?.();
 }
 
-// The last snapshot, for views that open after it arrived.
-export const live = { snapshot: null };
+// The last snapshot, for views that open after it arrived, and how many
+// arrived (for the tests).
+export const live = { snapshot: null, count: 0 };
+window.troupeConsole = { ...(window.troupeConsole || {}), live };
 
 function connect() {
   const badge = document.getElementById('live');
@@ -55,6 +57,7 @@ function connect() {
   src.addEventListener('snapshot', (ev) => {
     const s = JSON.parse(ev.data);
     live.snapshot = s;
+    live.count++;
     document.getElementById('topology').textContent = s.status.topology;
     const total = s.status.consumers.reduce((n, c) => n + c.dlq, 0);
     document.getElementById('dlq-total').textContent = total ? String(total) : '';

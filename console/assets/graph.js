@@ -68,11 +68,30 @@ function nodeName(id) {
 export function shown() {
   cy?.resize();
   cy?.fit(undefined, 20);
+  if (waiting) update(waiting);
 }
+
+// While the graph is out of sight (another tab of the console, or of the
+// browser), updates wait: only the latest is drawn when it shows again.
+let waiting = null;
+const outOfSight = () => document.hidden || document.getElementById('tab-graph').hidden;
+document.addEventListener('visibilitychange', () => { if (!outOfSight() && waiting) update(waiting); });
 
 const n = (v) => (v ? String(v) : '0');
 
+// set changes an element's data only where it differs, so that an update
+// that changes nothing costs no restyle or redraw.
+function set(ele, data) {
+  const changed = Object.entries(data).filter(([k, v]) => ele.data(k) !== v);
+  if (changed.length) ele.data(Object.fromEntries(changed));
+}
+
 export function update(s) {
+  if (outOfSight()) {
+    waiting = s;
+    return;
+  }
+  waiting = null;
   const byConsumer = new Map(s.status.consumers.map((c) => [c.name, c]));
   const byEdge = new Map(s.edges.map((e) => [e.consumer + '|' + e.type, e]));
   cy.batch(() => {
@@ -81,9 +100,9 @@ export function update(s) {
       if (!c) return;
       if (node.data('kind') === 'consumer') {
         const wait = c.subscription === 'stream' ? `lag ${n(c.lag)}` : `pending ${n(c.pending)}`;
-        node.data({ text: `${node.data('label')} (${c.subscription})\n${wait} · DLQ ${n(c.dlq)}`, depth: c.dlq });
+        set(node, { text: `${node.data('label')} (${c.subscription})\n${wait} · DLQ ${n(c.dlq)}`, depth: c.dlq });
       } else if (node.data('kind') === 'dlq') {
-        node.data({ text: `${node.data('label')}\n${n(c.dlq)} waiting`, depth: c.dlq });
+        set(node, { text: `${node.data('label')}\n${n(c.dlq)} waiting`, depth: c.dlq });
       }
     });
     cy.edges().forEach((edge) => {
@@ -91,12 +110,12 @@ export function update(s) {
       if (d.kind === 'dead-letter') {
         const c = byConsumer.get(d.consumer) || byConsumer.get(nodeName(d.source));
         const dead = c ? deadLettered(c, s) : 0;
-        edge.data({ deadLettered: dead, text: dead ? `${dead} dead-lettered` : '' });
+        set(edge, { deadLettered: dead, text: dead ? `${dead} dead-lettered` : '' });
         return;
       }
       const e = byEdge.get(d.consumer + '|' + d.type);
       if (!e) return;
-      edge.data({
+      set(edge, {
         delivered: e.delivered, retried: e.retried, deadLettered: e.deadLettered,
         text: `${d.label}\n✓ ${e.delivered}  ↻ ${e.retried}  ✗ ${e.deadLettered}`,
       });
@@ -114,14 +133,24 @@ function deadLettered(c, s) {
   return c.subscription === 'bus' ? own + c.deadLettered : Math.max(own, c.deadLettered);
 }
 
+// renderTable keeps one row per consumer and changes only the cells whose
+// text changed.
 function renderTable(s) {
+  const body = document.querySelector('#consumers tbody');
   const readsOf = (name) => model.events.filter((ev) => ev.consumers.some((c) => c.name === name)).map((ev) => ev.type);
-  const rows = s.status.consumers.map((c) => el('tr', { 'data-consumer': c.name },
-    el('th', {}, c.name),
-    el('td', { class: 'muted' }, `${c.subscription}: ${readsOf(c.name).join(', ')}`),
-    ...[c.delivered, c.handled, c.duplicates, c.retried, deadLettered(c, s)].map((v) => el('td', { class: 'n' }, n(v))),
-    el('td', { class: 'n' }, c.subscription === 'stream' ? `lag ${n(c.lag)}` : `pending ${n(c.pending)}`),
-    el('td', { class: c.dlq ? 'n bad' : 'n', 'data-dlq': c.dlq }, n(c.dlq)),
-  ));
-  document.querySelector('#consumers tbody').replaceChildren(...rows);
+  for (const c of s.status.consumers) {
+    let row = body.querySelector(`tr[data-consumer="${CSS.escape(c.name)}"]`);
+    if (!row) {
+      row = el('tr', { 'data-consumer': c.name }, el('th', {}, c.name), el('td', { class: 'muted' }, `${c.subscription}: ${readsOf(c.name).join(', ')}`),
+        ...Array.from({ length: 7 }, () => el('td', { class: 'n' })));
+      body.append(row);
+    }
+    const cells = [c.delivered, c.handled, c.duplicates, c.retried, deadLettered(c, s)].map(n);
+    cells.push(c.subscription === 'stream' ? `lag ${n(c.lag)}` : `pending ${n(c.pending)}`, n(c.dlq));
+    const tds = row.querySelectorAll('td.n');
+    cells.forEach((text, i) => { if (tds[i].textContent !== text) tds[i].textContent = text; });
+    const dlq = tds[6];
+    dlq.classList.toggle('bad', c.dlq > 0);
+    dlq.dataset.dlq = c.dlq;
+  }
 }
