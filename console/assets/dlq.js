@@ -86,12 +86,11 @@ async function replay(ids) {
 
 function summary(what, r) {
   const s = r.summary;
-  const text = `${what} of ${consumerName()}: ${s.replayed || 0} replayed, ${s.purged || 0} purged, ${s.failed || 0} failed, ${s.unreadable || 0} unreadable` +
+  const done = what === 'Purge' ? `${s.purged || 0} purged` : `${s.replayed || 0} replayed`;
+  const text = `${what} of ${current}: ${done}, ${s.failed || 0} failed, ${s.unreadable || 0} unreadable` +
     (s.failed || s.unreadable ? ' — the failed and unreadable messages are still in the queue.' : '.');
   return el('p', { class: s.failed || s.unreadable || r.error ? 'warn' : 'ok' }, text, r.error ? ` ${r.error}` : '');
 }
-
-const consumerName = () => current;
 
 function result(res) {
   return el('div', { class: 'result ' + res.action, 'data-id': res.id, 'data-action': res.action },

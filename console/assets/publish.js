@@ -31,7 +31,7 @@ function pickType() {
 function pickVersion() {
   const v = versionOf();
   if (!v) return;
-  $('pub-about').textContent = [v.description, v.breaking && `Breaking: ${v.breaking}`, v.schema && `Schema: ${v.schema}`].filter(Boolean).join(' ');
+  $('pub-about').textContent = [v.description, v.breaking && `Breaking: ${v.breaking}`, v.schema && `Schema: ${v.schema}`].filter(Boolean).join(' · ');
   $('pub-data').value = v.example === null ? '{}' : JSON.stringify(v.example, null, 2);
   clearErrors();
 }
