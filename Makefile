@@ -56,7 +56,12 @@ lambdas: ## build each consumer's Lambda, and the ingest's, as dist/lambdas/<nam
 	@GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags '-s -w' \
 	    -o dist/lambdas/ingest/bootstrap ./cmd/ingest
 
-test: ## run every test (race detector on) against a moto_server started for the run
+# The browser test's driver, installed when missing or when its lock changes.
+CONSOLE_E2E_DEPS := console/e2e/node_modules/.package-lock.json
+$(CONSOLE_E2E_DEPS): console/e2e/package-lock.json
+	cd console/e2e && npm ci --no-audit --no-fund
+
+test: $(CONSOLE_E2E_DEPS) ## run every test (race detector on) against a moto_server started for the run
 	scripts/with-moto $(GO) test -race -count=1 $(PKGS)
 
 lint: ## gofmt and go vet, failing on any finding
