@@ -30,6 +30,6 @@ func (e *Engine) busTarget(c topology.Consumer, rt *consumers.Runtime) bus.Targe
 		DeadLetter: func(ctx context.Context, event []byte, cause error, attempts int) error {
 			return e.dlq.Send(ctx, deadLetterOf(c.Name, event, cause, attempts, consumers.Origin{Source: "bus", Rule: c.Name}))
 		},
-		Concurrency: c.Function.Concurrency,
+		Concurrency: e.cfg.BusConcurrency,
 	}
 }

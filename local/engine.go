@@ -52,6 +52,12 @@ type Config struct {
 	Validator Validator
 	// Shards is the stream's shard count (default 4).
 	Shards int
+	// BusConcurrency is how many events each bus consumer handles at once
+	// (default 256). On AWS, Lambda runs a function's asynchronous
+	// invocations side by side, scaling out to the account's concurrency
+	// (1,000 by default); Function.Concurrency bounds only a stream
+	// consumer's partition keys within a batch.
+	BusConcurrency int
 	// Logger (default slog.Default()).
 	Logger *slog.Logger
 	// Observer, when set, is told every delivery's outcome (see
@@ -89,6 +95,9 @@ type Engine struct {
 func Open(cfg Config) (*Engine, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.BusConcurrency == 0 {
+		cfg.BusConcurrency = 256
 	}
 	if cfg.Topology == nil || cfg.Validator == nil || cfg.DataDir == "" {
 		return nil, errors.New("local: Config needs DataDir, Topology and Validator")

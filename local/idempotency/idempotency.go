@@ -4,9 +4,14 @@
 // (github.com/troupehq/troupe/aws/idempotency), so a consumer behaves the same
 // on a laptop and on AWS.
 //
-// Every method is one bbolt read-write transaction, so it is atomic and
-// durable (bbolt syncs on commit) and serialised with the others. Purge
-// stands in for DynamoDB's TTL and deletes expired records.
+// An INPROGRESS lock lives in the Store's memory; a COMPLETED record is
+// written to the database (durable: bbolt syncs on commit) before Complete
+// returns. A lock never outlives its process anyway: bbolt locks the file to
+// one process, and a process that dies takes its runs with it (troupe dev
+// releases any lock left in the file at start). Keeping locks in memory
+// saves one synced commit per delivery. So one Store per bucket: a second
+// Store on the same bucket sees the first one's COMPLETED records, not its
+// locks. Purge stands in for DynamoDB's TTL and deletes expired records.
 package idempotency
 
 import (
@@ -14,6 +19,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -21,12 +27,16 @@ import (
 	"github.com/troupehq/troupe/consumers"
 )
 
-// Store keeps idempotency records in one bucket of a bbolt database. It
-// implements consumers.IdempotencyStore and is safe for concurrent use by
-// many goroutines. bbolt locks its file, so one process at a time opens it.
+// Store keeps idempotency records in one bucket of a bbolt database, and
+// its INPROGRESS locks in memory. It implements consumers.IdempotencyStore
+// and is safe for concurrent use by many goroutines. bbolt locks its file,
+// so one process at a time opens it.
 type Store struct {
 	db     *bbolt.DB
 	bucket []byte
+
+	mu   sync.Mutex
+	held map[string]item // INPROGRESS locks, by key
 }
 
 var _ consumers.IdempotencyStore = (*Store)(nil)
@@ -51,7 +61,7 @@ func New(db *bbolt.DB, bucket string) (*Store, error) {
 	if bucket == "" {
 		return nil, errors.New("idempotency: New: the bucket name is empty")
 	}
-	s := &Store{db: db, bucket: []byte(bucket)}
+	s := &Store{db: db, bucket: []byte(bucket), held: map[string]item{}}
 	if err := db.Update(func(tx *bbolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(s.bucket)
 		return err
@@ -62,7 +72,7 @@ func New(db *bbolt.DB, bucket string) (*Store, error) {
 }
 
 // Acquire implements consumers.IdempotencyStore. rec.Status must be empty or
-// INPROGRESS (it is written as INPROGRESS); rec.Expiry and
+// INPROGRESS (it is held, in memory, as INPROGRESS); rec.Expiry and
 // rec.InProgressExpiry must be set. Expiry is kept in whole seconds and
 // InProgressExpiry in milliseconds, and compared with now at that precision.
 func (s *Store) Acquire(ctx context.Context, rec consumers.IdempotencyRecord, now time.Time) (consumers.IdempotencyRecord, bool, error) {
@@ -81,40 +91,35 @@ func (s *Store) Acquire(ctx context.Context, rec consumers.IdempotencyRecord, no
 		Validation:           rec.PayloadHash,
 		Data:                 rec.Result,
 	}
-	var (
-		existing consumers.IdempotencyRecord
-		acquired bool
-	)
-	// Batch: concurrent calls share one commit (one fsync). bbolt may run
-	// fn again after a rolled-back batch, so fn starts from scratch.
-	err := s.db.Batch(func(tx *bbolt.Tx) error {
-		existing, acquired = consumers.IdempotencyRecord{}, false
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.held[rec.Key]; ok && !old.free(now) {
+		return old.record(), false, nil
+	}
+	var existing *item
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		b, err := s.bucketOf(tx)
 		if err != nil {
 			return err
 		}
-		key := []byte(rec.Key)
-		if v := b.Get(key); v != nil {
-			old, err := decode(v)
-			if err != nil {
-				return err
-			}
-			if !old.free(now) {
-				existing = old.record()
-				return nil
-			}
+		v := b.Get([]byte(rec.Key))
+		if v == nil {
+			return nil
 		}
-		v, err := json.Marshal(next)
-		if err != nil {
-			return err
+		old, err := decode(v)
+		if err == nil && !old.free(now) {
+			existing = &old
 		}
-		acquired = true
-		return b.Put(key, v)
+		return err
 	})
 	if err != nil {
 		return consumers.IdempotencyRecord{}, false, s.fail("acquire", rec.Key, err)
 	}
-	return existing, acquired, nil
+	if existing != nil {
+		return existing.record(), false, nil
+	}
+	s.held[rec.Key] = next
+	return consumers.IdempotencyRecord{}, true, nil
 }
 
 // Complete implements consumers.IdempotencyStore: it sets the status, the
@@ -128,30 +133,26 @@ func (s *Store) Complete(ctx context.Context, key string, expiry time.Time, resu
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("idempotency: complete %q: %w", key, err)
 	}
-	err := s.db.Batch(func(tx *bbolt.Tx) error {
-		b, err := s.bucketOf(tx)
-		if err != nil {
-			return err
-		}
-		v := b.Get([]byte(key))
-		if v == nil {
-			return errors.New("no record: the key was never acquired, was released, or expired and was purged; " +
-				"the caller does not hold it")
-		}
-		it, err := decode(v)
-		if err != nil {
-			return err
-		}
-		if it.Status != string(consumers.InProgress) {
-			return fmt.Errorf("the record is %s, not %s: the caller does not hold it", it.Status, consumers.InProgress)
-		}
-		it.Status = string(consumers.Completed)
-		it.Expiration = expiry.Unix()
+	s.mu.Lock()
+	it, ok := s.held[key]
+	s.mu.Unlock()
+	if !ok {
+		return s.fail("complete", key, s.notHeld(key))
+	}
+	it.Status = string(consumers.Completed)
+	it.Expiration = expiry.Unix()
+	it.Data = nil
+	if len(result) > 0 {
 		it.Data = result
-		if len(result) == 0 {
-			it.Data = nil
-		}
-		nv, err := json.Marshal(it)
+	}
+	nv, err := json.Marshal(it)
+	if err != nil {
+		return s.fail("complete", key, err)
+	}
+	// Batch: concurrent completions share one commit (one fsync). bbolt
+	// may run fn again after a rolled-back batch: it only puts.
+	err = s.db.Batch(func(tx *bbolt.Tx) error {
+		b, err := s.bucketOf(tx)
 		if err != nil {
 			return err
 		}
@@ -160,7 +161,36 @@ func (s *Store) Complete(ctx context.Context, key string, expiry time.Time, resu
 	if err != nil {
 		return s.fail("complete", key, err)
 	}
+	s.mu.Lock()
+	delete(s.held, key)
+	s.mu.Unlock()
 	return nil
+}
+
+// notHeld says why the caller does not hold key.
+func (s *Store) notHeld(key string) error {
+	var status string
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		b, err := s.bucketOf(tx)
+		if err != nil {
+			return err
+		}
+		if v := b.Get([]byte(key)); v != nil {
+			it, err := decode(v)
+			status = it.Status
+			return err
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return err
+	case status == "":
+		return errors.New("no record: the key was never acquired, was released, or expired and was purged; " +
+			"the caller does not hold it")
+	default:
+		return fmt.Errorf("the record is %s, not %s: the caller does not hold it", status, consumers.InProgress)
+	}
 }
 
 // Release implements consumers.IdempotencyStore: it deletes the key's
@@ -172,26 +202,54 @@ func (s *Store) Release(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("idempotency: release %q: %w", key, err)
 	}
-	err := s.db.Batch(func(tx *bbolt.Tx) error {
+	s.mu.Lock()
+	delete(s.held, key)
+	s.mu.Unlock()
+	// A held key may have a record in the file too (an expired one that
+	// Acquire took over), and a released key has none.
+	return s.deleteRecord("release", key)
+}
+
+// deleteRecord deletes key's record from the file, if there is one (a read
+// first: most keys released were only held in memory, and a delete of
+// nothing would still cost a commit).
+func (s *Store) deleteRecord(op, key string) error {
+	var present bool
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		b, err := s.bucketOf(tx)
-		if err != nil {
-			return err
+		if err == nil {
+			present = b.Get([]byte(key)) != nil
 		}
-		return b.Delete([]byte(key))
+		return err
 	})
+	if err == nil && present {
+		err = s.db.Batch(func(tx *bbolt.Tx) error {
+			b, err := s.bucketOf(tx)
+			if err != nil {
+				return err
+			}
+			return b.Delete([]byte(key))
+		})
+	}
 	if err != nil {
-		return s.fail("release", key, err)
+		return s.fail(op, key, err)
 	}
 	return nil
 }
 
-// ReleaseInProgress deletes every INPROGRESS record, so that their events
+// ReleaseInProgress drops every INPROGRESS lock, held in memory or left in
+// the file by an earlier version, so that their events
 // can run again at once. Call it only when the caller owns the database
 // exclusively and no run is under way, as `troupe dev` does at start (bbolt
 // locks the file to one process): every INPROGRESS lock then belongs to a
 // process that died, and waiting for its expiry would only delay its events.
 func (s *Store) ReleaseInProgress() (int, error) {
-	return s.deleteWhere(func(it item) bool { return it.Status == string(consumers.InProgress) })
+	s.mu.Lock()
+	n := len(s.held)
+	clear(s.held)
+	s.mu.Unlock()
+	m, err := s.deleteWhere(func(it item) bool { return it.Status == string(consumers.InProgress) })
+	return n + m, err
 }
 
 // Purge deletes every record whose Expiry has passed (Expiry <= now, to the
@@ -199,7 +257,17 @@ func (s *Store) ReleaseInProgress() (int, error) {
 // local stand-in for DynamoDB's TTL. Expired records already behave as
 // absent; Purge only reclaims their space. It is one transaction.
 func (s *Store) Purge(now time.Time) (int, error) {
-	return s.deleteWhere(func(it item) bool { return it.expired(now) })
+	s.mu.Lock()
+	n := 0
+	for key, it := range s.held {
+		if it.expired(now) {
+			delete(s.held, key)
+			n++
+		}
+	}
+	s.mu.Unlock()
+	m, err := s.deleteWhere(func(it item) bool { return it.expired(now) })
+	return n + m, err
 }
 
 // deleteWhere deletes the records that match, in one transaction.
