@@ -482,6 +482,53 @@ func TestReplayOfThePoisonFailsAndKeepsItThenPurgeConfirmed(t *testing.T) {
 	}
 }
 
+// The poison event fixed in the console and replayed: the fixed event goes to
+// inventory alone, is handled, and the message leaves the queue; an edit for
+// more than one message, or still invalid, is refused and keeps it.
+func TestPoisonFixedInTheConsoleIsReplayed(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	r.putPoison(t)
+	var msgs console.MessagesResponse
+	if code := r.call(t, "GET", "/console/api/dlq/inventory", "", &msgs); code != 200 || len(msgs.Messages) != 1 {
+		t.Fatalf("GET dlq/inventory: %d %+v", code, msgs)
+	}
+	m := msgs.Messages[0]
+	fixed := *m.Event
+	fixed.Data = json.RawMessage(`{"orderId":"o-poison","paymentId":"pay_1","amount":{"amountCents":100,"currency":"EUR"}}`)
+
+	body, _ := json.Marshal(console.ReplayRequest{IDs: []string{m.ID, "2"}, Event: &fixed})
+	if code := r.call(t, "POST", "/console/api/dlq/inventory/replay", string(body), nil); code != 400 {
+		t.Errorf("an edited event for two messages: %d, want 400", code)
+	}
+	still := *m.Event
+	body, _ = json.Marshal(console.ReplayRequest{IDs: []string{m.ID}, Event: &still})
+	var run console.RunResponse
+	if code := r.call(t, "POST", "/console/api/dlq/inventory/replay", string(body), &run); code != 200 || run.Summary.Failed != 1 {
+		t.Fatalf("replay of the unfixed event: %d %+v", code, run)
+	}
+
+	body, _ = json.Marshal(console.ReplayRequest{IDs: []string{m.ID}, Event: &fixed})
+	run = console.RunResponse{}
+	if code := r.call(t, "POST", "/console/api/dlq/inventory/replay", string(body), &run); code != 200 ||
+		run.Summary.Replayed != 1 || run.Summary.Deleted != 1 || run.Results[0].EventID != m.Event.ID {
+		t.Fatalf("replay of the fixed event: %d %+v", code, run)
+	}
+	if d := r.depth(t, "inventory"); d != 0 {
+		t.Errorf("depth %d after the fixed replay", d)
+	}
+	eventually(t, "inventory to handle the fixed event", func() bool {
+		var s console.Snapshot
+		r.call(t, "GET", "/console/api/snapshot", "", &s)
+		for _, e := range s.Edges {
+			if e.Consumer == "inventory" && e.Type == "payments.PaymentAuthorized" && e.Handled == 1 {
+				return true
+			}
+		}
+		return false
+	})
+}
+
 // A dead letter whose event is valid (the failure has passed) is replayed
 // to its consumer, handled, and leaves the queue; replaying one id touches
 // no other message.

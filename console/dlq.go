@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -99,9 +100,13 @@ func messageOf(e dlq.Entry) DLQMessage {
 }
 
 // ReplayRequest picks what to replay: the messages with these ids, or, when
-// IDs is empty, every message of the queue.
+// IDs is empty, every message of the queue. Event, with exactly one id,
+// replays that message with this event in place of the one it holds: the
+// event fixed in the console, as `troupe dlq replay --from-file` sends an
+// event fixed in an export file.
 type ReplayRequest struct {
-	IDs []string `json:"ids,omitempty"`
+	IDs   []string         `json:"ids,omitempty"`
+	Event *events.Envelope `json:"event,omitempty"`
 }
 
 // RunResponse is a replay's or a purge's outcome: its summary and what
@@ -132,9 +137,17 @@ func (c *Console) serveReplay(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) {
 		return
 	}
+	if req.Event != nil && len(req.IDs) != 1 {
+		problem(w, http.StatusBadRequest, "bad-request", "One message to fix",
+			fmt.Sprintf("an edited event replaces the event of one message: give exactly one id, not %d", len(req.IDs)))
+		return
+	}
 	q, ok := c.queue(w, r, req.IDs)
 	if !ok {
 		return
+	}
+	if req.Event != nil {
+		q = editedQueue{Queue: q, event: req.Event}
 	}
 	var resp RunResponse
 	sum, err := dlq.Replay(r.Context(), dlq.ReplayConfig{Queue: q, To: c.cfg.Engine.Redeliverer(), OnResult: resp.collect})
@@ -208,4 +221,29 @@ func (resp *RunResponse) finish(sum dlq.Summary, err error) {
 	if err != nil {
 		resp.Error = err.Error()
 	}
+}
+
+// editedQueue hands out its queue's messages with event in place of the
+// event each holds, keeping what the message says of the consumer and the
+// origin; deleting and releasing go to the queue as they are.
+type editedQueue struct {
+	dlq.Queue
+	event *events.Envelope
+}
+
+func (q editedQueue) Receive(ctx context.Context, max int) ([]dlq.Entry, error) {
+	es, err := q.Queue.Receive(ctx, max)
+	for i := range es {
+		if es[i].Err != nil {
+			continue
+		}
+		m, derr := dlq.Decode(es[i].Body, es[i].Attributes)
+		if derr != nil {
+			es[i].Err = derr
+			continue
+		}
+		m.Event, m.Raw = q.event, nil
+		es[i].Message = m
+	}
+	return es, err
 }

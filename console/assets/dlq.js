@@ -1,6 +1,6 @@
 // The dead-letter queues: depth per consumer, each message with its error,
-// attempts and payload; replay (dlq.Replay, as `troupe dlq replay` runs it)
-// and purge with a confirmation.
+// attempts and payload; replay (dlq.Replay, as `troupe dlq replay` runs it),
+// a message's event fixed here and replayed, and purge with a confirmation.
 import { api, el, live } from './app.js';
 
 let current = null; // the consumer shown
@@ -66,17 +66,44 @@ function card(m) {
       el('b', {}, m.event ? `${m.event.type} v${m.event.dataversion}` : 'no event'),
       el('code', { class: 'id' }, m.event ? m.event.id : `message ${m.id}`),
       el('span', { class: 'muted' }, `${m.reason || m.shape || ''} · ${m.attempts} attempt${m.attempts === 1 ? '' : 's'} · last failed ${new Date(when).toLocaleTimeString()}`),
-      el('button', { class: 'replay', onclick: () => replay([m.id]) }, 'Replay')),
+      el('button', { class: 'replay', onclick: () => replay([m.id]) }, 'Replay'),
+      el('button', { class: 'fix', onclick: (ev) => fix(ev.target.closest('article'), m) }, 'Fix & replay')),
     el('pre', { class: 'error' }, m.unreadable ? `unreadable: ${m.unreadable}` : m.error),
     el('details', {}, el('summary', {}, 'payload'), el('pre', { class: 'payload' }, payload)));
 }
 
-async function replay(ids) {
+// fix opens an editor of the message's event under its card: the fixed
+// event replaces the one the message holds, for this replay only, as an
+// event fixed in a `troupe dlq export` file does with --from-file.
+function fix(article, m) {
+  if (article.querySelector('form.fix')) return;
+  const text = el('textarea', { class: 'fix', rows: 14, spellcheck: 'false' },
+    m.event ? JSON.stringify(m.event, null, 2) : (m.raw || ''));
+  const note = el('p', { class: 'muted' }, 'Edit the event (a troupe envelope), then replay it to ' + current + '.');
+  const form = el('form', { class: 'fix' }, note, text,
+    el('button', { type: 'submit', class: 'replay-fixed' }, 'Replay the fixed event'),
+    el('button', { type: 'button', onclick: () => form.remove() }, 'Cancel'));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    let event;
+    try {
+      event = JSON.parse(text.value);
+    } catch (e) {
+      note.className = 'error';
+      note.textContent = 'Not JSON: ' + e.message;
+      return;
+    }
+    replay([m.id], event);
+  });
+  article.append(form);
+}
+
+async function replay(ids, event) {
   const consumer = current;
   const out = document.getElementById('dlq-run');
   out.replaceChildren(el('p', { class: 'muted' }, 'replaying…'));
   try {
-    const r = await api(`dlq/${encodeURIComponent(consumer)}/replay`, { ids });
+    const r = await api(`dlq/${encodeURIComponent(consumer)}/replay`, event ? { ids, event } : { ids });
     out.replaceChildren(summary('Replay', r), ...r.results.map(result));
   } catch (e) {
     out.replaceChildren(el('p', { class: 'error' }, e.message));

@@ -161,6 +161,40 @@ try {
   assert.match(await page.textContent('#dlq-title'), /inventory: 1 dead letter\b/);
   step('replay fails with its reason shown and the message kept');
 
+  // Fix the event in the console and replay it: inventory handles it and
+  // the DLQ is empty.
+  const handled = async () => {
+    const snap = await fetch(base + '/console/api/snapshot').then((r) => r.json());
+    const e = snap.edges.find((x) => x.consumer === 'inventory' && x.type === 'payments.PaymentAuthorized');
+    return e ? e.handled : 0;
+  };
+  const handledBefore = await handled();
+  await page.click('#dlq-messages article.message button.fix');
+  await page.waitForSelector('#dlq-messages form.fix textarea');
+  const poison = JSON.parse(await page.inputValue('#dlq-messages form.fix textarea'));
+  poison.data = { orderId: 'o-poison', paymentId: 'pay_fixed', amount: { amountCents: 100, currency: 'EUR' } };
+  await page.fill('#dlq-messages form.fix textarea', JSON.stringify(poison, null, 2));
+  await page.click('#dlq-messages form.fix button.replay-fixed');
+  await page.waitForSelector('#dlq-run .result[data-action="replayed"]');
+  assert.match(await page.textContent('#dlq-run'), /deleted from the queue/);
+  await page.waitForSelector('#dlq-messages .empty');
+  await page.waitForSelector('#dlq-queues button[data-consumer="inventory"][data-depth="0"]');
+  for (let i = 0; (await handled()) <= handledBefore; i++) {
+    assert.ok(i < 80, 'inventory never handled the fixed event');
+    await page.waitForTimeout(250);
+  }
+  step('the poison event, fixed in the console and replayed, is handled by inventory and the DLQ is empty');
+
+  // Another poison event, for the purge.
+  const put2 = await fetch(base + '/', {
+    method: 'POST',
+    headers: { 'X-Amz-Target': 'AWSEvents.PutEvents', 'Content-Type': 'application/x-amz-json-1.1' },
+    body: JSON.stringify({ Entries: [{ Source: 'legacy.billing', DetailType: 'payments.PaymentAuthorized', Detail: JSON.stringify({ orderId: 'o-poison-2' }) }] }),
+  });
+  assert.equal(put2.status, 200, await put2.text());
+  await page.waitForSelector('#dlq-queues button[data-consumer="inventory"][data-depth="1"]');
+  await page.waitForSelector('#dlq-messages article.message');
+
   // Purge asks first; cancelling keeps the message.
   await page.click('#dlq-purge');
   await page.waitForSelector('#purge-dialog[open]');
