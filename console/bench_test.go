@@ -165,7 +165,7 @@ func treeCPU(root int) time.Duration {
 
 // BenchmarkSnapshot is what the live view costs the engine: one snapshot
 // (every consumer's status, lag and DLQ depth, and the edge counts), read
-// every 500ms while someone watches, whatever the number of watchers. The
+// every second while someone watches, whatever the number of watchers. The
 // engine holds the sample after 200 events and a dead letter.
 func BenchmarkSnapshot(b *testing.B) {
 	entries, ids := placedEntries(b, 200)
