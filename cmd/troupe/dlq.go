@@ -90,6 +90,9 @@ type site struct {
 	queues      []dlq.QueueInfo
 	open        func(dlq.QueueInfo) dlq.Queue
 	redeliverer dlq.Redeliverer
+	// oldest, when set, finds when a queue's oldest message arrived where
+	// the queue itself does not say (SQS tells it to CloudWatch only).
+	oldest func(context.Context, dlq.QueueInfo) (time.Time, error)
 }
 
 // site resolves the flags to the queues in scope (all, or --consumer's).

@@ -9,7 +9,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwschemas "github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 	"github.com/spf13/cobra"
 
 	"github.com/troupehq/troupe/aws/redrive"
@@ -81,6 +84,18 @@ func (f *awsDLQFlags) site(ctx context.Context) (*site, error) {
 			return nil, fmt.Errorf("consumer %s: queue %s: %w", d.Consumer, d.DLQURL, err)
 		}
 		s.queues = append(s.queues, info)
+	}
+	// SQS tells the age of a queue's oldest message to CloudWatch only.
+	// The query protocol: every CloudWatch endpoint speaks it, emulators
+	// included, where the SDK's default (RPC v2 CBOR) is newer.
+	cw := cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { o.Protocol = awsquery.New(cwschemas.GraniteServiceVersion20100801) })
+	s.oldest = func(ctx context.Context, q dlq.QueueInfo) (time.Time, error) {
+		now := time.Now()
+		age, ok, err := redrive.OldestAge(ctx, cw, q.Queue, now)
+		if err != nil || !ok {
+			return time.Time{}, err
+		}
+		return now.Add(-age), nil
 	}
 	if f.queue == "" || f.function != "" {
 		if s.redeliverer, err = redrive.NewLambdaRedelivererFromConfig(cfg, redrive.LambdaConfig{Topology: topo, Deployments: deps}); err != nil {

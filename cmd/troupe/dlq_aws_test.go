@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,8 +16,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwschemas "github.com/aws/aws-sdk-go-v2/service/cloudwatch/schemas"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
 
 	"github.com/troupehq/troupe/choreography"
 	"github.com/troupehq/troupe/dlq"
@@ -68,6 +73,22 @@ func TestDLQOnAWS(t *testing.T) {
 	r := cli("dlq", "ls")
 	if r.code != 0 || !regexpLine(r.stdout, `^payments\s+4\s+\?\s+`+pay) || !regexpLine(r.stdout, `^shipping\s+0\s+-`) {
 		t.Fatalf("dlq ls: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// The age of the oldest message comes from CloudWatch, where SQS
+	// publishes it (moto does not: the test puts the datapoint).
+	_, err := cloudwatch.NewFromConfig(cfg, func(o *cloudwatch.Options) { o.Protocol = awsquery.New(cwschemas.GraniteServiceVersion20100801) }).
+		PutMetricData(context.Background(), &cloudwatch.PutMetricDataInput{
+			Namespace: aws.String("AWS/SQS"),
+			MetricData: []cwtypes.MetricDatum{{
+				MetricName: aws.String("ApproximateAgeOfOldestMessage"), Value: aws.Float64(420), Timestamp: aws.Time(time.Now().Add(-time.Minute)),
+				Dimensions: []cwtypes.Dimension{{Name: aws.String("QueueName"), Value: aws.String(path.Base(pay))}},
+			}},
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := cli("dlq", "ls"); r.code != 0 || !regexpLine(r.stdout, `^payments\s+4\s+7m0s\s+`+pay) {
+		t.Fatalf("dlq ls with the age in CloudWatch: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 
 	r = cli("dlq", "show", "--consumer", "payments", "--output", "json")

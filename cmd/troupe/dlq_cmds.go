@@ -32,6 +32,17 @@ func newDLQLsCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			for i, q := range s.queues {
+				if q.Depth == 0 || !q.Oldest.IsZero() || s.oldest == nil {
+					continue
+				}
+				t, err := s.oldest(cmd.Context(), q)
+				if err != nil {
+					fmt.Fprintf(cmd.ErrOrStderr(), "warning: the age of %s's oldest message: %v\n", q.Consumer, err)
+					continue
+				}
+				s.queues[i].Oldest = t
+			}
 			if f.output == "json" {
 				return json.NewEncoder(cmd.OutOrStdout()).Encode(s.queues)
 			}
@@ -54,7 +65,7 @@ func age(q dlq.QueueInfo) string {
 	case q.Depth == 0:
 		return "-"
 	case q.Oldest.IsZero():
-		return "?" // SQS tells the age only to CloudWatch (ApproximateAgeOfOldestMessage)
+		return "?" // CloudWatch has no ApproximateAgeOfOldestMessage for it in the last 15 minutes
 	default:
 		return time.Since(q.Oldest).Round(time.Second).String()
 	}
