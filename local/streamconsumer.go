@@ -2,7 +2,6 @@ package local
 
 import (
 	"context"
-	"encoding/json"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -134,24 +133,15 @@ func (e *Engine) giveUp(ctx context.Context, c topology.Consumer, batch []stream
 	return batch[len(batch)-1].SequenceNumber
 }
 
-// filter keeps the records the subscription's filter selects, matched as
-// Lambda's event filtering sees a Kinesis record: {"partitionKey", "data"},
-// where data is the record's JSON (a record that is not JSON has no data to
-// match).
+// filter keeps the records the subscription's filter selects (see
+// topology.StreamSubscription.Selects).
 func filter(c topology.Consumer, batch []stream.Record) []stream.Record {
-	p := c.Stream.Compiled()
-	if p == nil {
+	if c.Stream.Compiled() == nil {
 		return batch
 	}
 	var kept []stream.Record
 	for _, r := range batch {
-		doc := map[string]json.RawMessage{}
-		doc["partitionKey"], _ = json.Marshal(r.PartitionKey)
-		if json.Valid(r.Data) {
-			doc["data"] = r.Data
-		}
-		b, _ := json.Marshal(doc)
-		if ok, _ := p.Match(b); ok {
+		if c.Stream.Selects(r.PartitionKey, r.Data) {
 			kept = append(kept, r)
 		}
 	}

@@ -1,6 +1,7 @@
 package topology
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/troupehq/troupe/events/pattern"
@@ -67,6 +68,24 @@ func OnStreamTypes(types ...string) *StreamSubscription {
 
 // Compiled returns the compiled filter; nil when there is none.
 func (s *StreamSubscription) Compiled() *pattern.Pattern { return s.compiled }
+
+// Selects reports whether the filter selects a record, matched as Lambda's
+// event filtering sees a Kinesis record: {"partitionKey", "data"}, where
+// data is the record's JSON (a record that is not JSON has no data to
+// match). Without a filter every record is selected.
+func (s *StreamSubscription) Selects(partitionKey string, data []byte) bool {
+	if s.compiled == nil {
+		return true
+	}
+	doc := map[string]json.RawMessage{}
+	doc["partitionKey"], _ = json.Marshal(partitionKey)
+	if json.Valid(data) {
+		doc["data"] = data
+	}
+	b, _ := json.Marshal(doc)
+	ok, _ := s.compiled.Match(b)
+	return ok
+}
 
 func typesPattern(field string, types []string) string {
 	p := `{"` + field + `":[`

@@ -211,24 +211,12 @@ func describeRange(kr *dlq.KinesisRange) string {
 	return fmt.Sprintf("%s/%s %s..%s", kr.StreamARN, kr.ShardID, kr.StartSequenceNumber, end)
 }
 
-// filter keeps the records the consumer's stream filter selects, matched
-// as Lambda's event filtering sees a Kinesis record: {"partitionKey",
-// "data"}, where data is the record's JSON (a record that is not JSON has no
-// data to match). A batch the mapping sent held only such records.
+// filter keeps the records the consumer's stream filter selects, as the
+// event source mapping does: a batch the mapping sent held only such records.
 func (r *LambdaRedeliverer) filter(t *target, recs []kintypes.Record) []kintypes.Record {
-	p := t.consumer.Stream.Compiled()
-	if p == nil {
-		return recs
-	}
 	var kept []kintypes.Record
 	for _, rec := range recs {
-		doc := map[string]json.RawMessage{}
-		doc["partitionKey"], _ = json.Marshal(aws.ToString(rec.PartitionKey))
-		if json.Valid(rec.Data) {
-			doc["data"] = rec.Data
-		}
-		b, _ := json.Marshal(doc)
-		if ok, _ := p.Match(b); ok {
+		if t.consumer.Stream.Selects(aws.ToString(rec.PartitionKey), rec.Data) {
 			kept = append(kept, rec)
 		}
 	}
