@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,21 +14,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
-	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
-
 	"github.com/troupehq/troupe/choreography"
 	"github.com/troupehq/troupe/console"
-	"github.com/troupehq/troupe/consumers"
 	"github.com/troupehq/troupe/domain"
-	"github.com/troupehq/troupe/events"
+	"github.com/troupehq/troupe/internal/benchload"
 	"github.com/troupehq/troupe/local"
 	"github.com/troupehq/troupe/schemas"
 )
@@ -57,20 +48,15 @@ func BenchmarkIngestWithConsole(b *testing.B) {
 	}
 }
 
-const (
-	benchClients = 8
-	benchBatch   = 10
-)
-
 func benchIngest(b *testing.B, mode string) {
-	entries, ids := placedEntries(b, b.N)
-	tr := newTracker(ids)
+	entries, ids := benchload.PlacedEntries(b, b.N, "")
+	tr := benchload.NewTracker(ids)
 	top, err := choreography.Topology()
 	if err != nil {
 		b.Fatal(err)
 	}
 	eng, err := local.Open(local.Config{
-		DataDir: b.TempDir(), Topology: top, Validator: schemas.Sample(), Observer: tr.observe,
+		DataDir: b.TempDir(), Topology: top, Validator: schemas.Sample(), Observer: tr.Observe,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})),
 	})
 	if err != nil {
@@ -99,10 +85,7 @@ func benchIngest(b *testing.B, mode string) {
 	if mode == "open" {
 		watcher = openConsole(b, srv.URL)
 	}
-	client := eventbridge.New(eventbridge.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Retryer: aws.NopRetryer{},
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDBENCH", "secret", ""),
-	})
+	client := benchload.Client(srv.URL)
 
 	var browserCPU time.Duration
 	if watcher != nil {
@@ -110,10 +93,10 @@ func benchIngest(b *testing.B, mode string) {
 	}
 	b.ResetTimer()
 	start := time.Now()
-	if err := publishAll(client, entries); err != nil {
+	if err := benchload.PublishAll(client, entries); err != nil {
 		b.Fatal(err)
 	}
-	tr.wait(b, max(90*time.Second, time.Duration(b.N)*45*time.Millisecond))
+	tr.Wait(b, benchload.CompletionTimeout(b.N))
 	elapsed := time.Since(start)
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
@@ -168,14 +151,14 @@ func treeCPU(root int) time.Duration {
 // every second while someone watches, whatever the number of watchers. The
 // engine holds the sample after 200 events and a dead letter.
 func BenchmarkSnapshot(b *testing.B) {
-	entries, ids := placedEntries(b, 200)
-	tr := newTracker(ids)
+	entries, ids := benchload.PlacedEntries(b, 200, "")
+	tr := benchload.NewTracker(ids)
 	top, err := choreography.Topology()
 	if err != nil {
 		b.Fatal(err)
 	}
 	eng, err := local.Open(local.Config{
-		DataDir: b.TempDir(), Topology: top, Validator: schemas.Sample(), Observer: tr.observe,
+		DataDir: b.TempDir(), Topology: top, Validator: schemas.Sample(), Observer: tr.Observe,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
@@ -192,14 +175,11 @@ func BenchmarkSnapshot(b *testing.B) {
 	defer c.Close()
 	srv := httptest.NewServer(c.Handler(eng.Handler()))
 	defer srv.Close()
-	client := eventbridge.New(eventbridge.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Retryer: aws.NopRetryer{},
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDBENCH", "secret", ""),
-	})
-	if err := publishAll(client, entries); err != nil {
+	client := benchload.Client(srv.URL)
+	if err := benchload.PublishAll(client, entries); err != nil {
 		b.Fatal(err)
 	}
-	tr.wait(b, time.Minute)
+	tr.Wait(b, time.Minute)
 	b.ResetTimer()
 	for b.Loop() {
 		resp, err := http.Get(srv.URL + "/console/api/snapshot")
@@ -283,120 +263,4 @@ func (w *watch) stop(b *testing.B) int {
 		b.Error("watch.mjs did not say how many live updates the page took")
 	}
 	return n
-}
-
-// chainSteps are the deliveries that complete one published OrderPlaced on
-// the happy path (as in local's benchmark).
-var chainSteps = map[[2]string]uint32{
-	{"payments", "orders.OrderPlaced"}:          1 << 0,
-	{"inventory", "payments.PaymentAuthorized"}: 1 << 1,
-	{"shipping", "inventory.StockReserved"}:     1 << 2,
-	{"timeline", "payments.PaymentAuthorized"}:  1 << 3,
-	{"timeline", "inventory.StockReserved"}:     1 << 4,
-	{"timeline", "shipping.ShipmentScheduled"}:  1 << 5,
-}
-
-const chainDone = 1<<6 - 1
-
-// tracker follows chains by correlation id; its map is built before the
-// engine starts and only read afterwards.
-type tracker struct {
-	chains   map[string]*atomic.Uint32
-	want     int64
-	complete atomic.Int64
-	all      chan struct{}
-}
-
-func newTracker(ids []string) *tracker {
-	t := &tracker{chains: make(map[string]*atomic.Uint32, len(ids)), want: int64(len(ids)), all: make(chan struct{})}
-	for _, id := range ids {
-		t.chains[id] = new(atomic.Uint32)
-	}
-	return t
-}
-
-func (t *tracker) observe(o consumers.Outcome) {
-	if o.Kind != consumers.OutcomeHandled && o.Kind != consumers.OutcomeDuplicate {
-		return
-	}
-	c, bit := t.chains[o.CorrelationID], chainSteps[[2]string{o.Consumer, o.Type}]
-	if c == nil || bit == 0 {
-		return
-	}
-	if old := c.Or(bit); old|bit == chainDone && old != chainDone && t.complete.Add(1) == t.want {
-		close(t.all)
-	}
-}
-
-func (t *tracker) wait(b *testing.B, timeout time.Duration) {
-	b.Helper()
-	select {
-	case <-t.all:
-	case <-time.After(timeout):
-		b.Fatalf("after %v: %d of %d chains complete", timeout, t.complete.Load(), t.want)
-	}
-}
-
-func placedEntries(b *testing.B, n int) ([]ebtypes.PutEventsRequestEntry, []string) {
-	b.Helper()
-	entries := make([]ebtypes.PutEventsRequestEntry, n)
-	ids := make([]string, n)
-	run := time.Now().UnixNano()
-	for i := range n {
-		orderID := fmt.Sprintf("ord_%x_%08d", run, i)
-		e, err := domain.OrderPlacedDef.New(domain.OrderPlacedV2{
-			OrderID: orderID, CustomerID: "cus_8f3a2c91",
-			Items: []domain.OrderLine{
-				{SKU: "SKU-TSHIRT-BLK-M", Quantity: 2, UnitPrice: domain.Money{AmountCents: 1999, Currency: "USD"}},
-				{SKU: "SKU-MUG-WHT", Quantity: 1, UnitPrice: domain.Money{AmountCents: 1250, Currency: "USD"}},
-			},
-			Total:           domain.Money{AmountCents: 5248, Currency: "USD"},
-			ShippingAddress: &domain.Address{Line1: "742 Evergreen Terrace", City: "Springfield", PostalCode: "97403", Country: "US"},
-		}, events.WithSubject(orderID))
-		if err != nil {
-			b.Fatal(err)
-		}
-		body, err := json.Marshal(e)
-		if err != nil {
-			b.Fatal(err)
-		}
-		entries[i] = ebtypes.PutEventsRequestEntry{Source: aws.String(e.Source), DetailType: aws.String(e.Type), Detail: aws.String(string(body)), Time: aws.Time(e.Time)}
-		ids[i] = e.ID
-	}
-	return entries, ids
-}
-
-// publishAll publishes entries with benchClients concurrent callers, in
-// calls of benchBatch, and returns the first error.
-func publishAll(c *eventbridge.Client, entries []ebtypes.PutEventsRequestEntry) error {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var first error
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	for range benchClients {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(benchBatch)) - benchBatch
-				if i >= len(entries) {
-					return
-				}
-				out, err := c.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: entries[i:min(i+benchBatch, len(entries))]})
-				if err == nil && out.FailedEntryCount > 0 {
-					err = fmt.Errorf("PutEvents: %d entries failed", out.FailedEntryCount)
-				}
-				if err != nil {
-					mu.Lock()
-					if first == nil {
-						first = err
-					}
-					mu.Unlock()
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return first
 }
