@@ -30,6 +30,7 @@ import (
 	"github.com/troupehq/troupe/consumers"
 	"github.com/troupehq/troupe/events"
 	"github.com/troupehq/troupe/local/bus"
+	"github.com/troupehq/troupe/local/commit"
 	"github.com/troupehq/troupe/local/deadletter"
 	"github.com/troupehq/troupe/local/idempotency"
 	"github.com/troupehq/troupe/local/stream"
@@ -69,6 +70,7 @@ type Config struct {
 type Engine struct {
 	cfg      Config
 	db       *bbolt.DB
+	group    *commit.Group // every write transaction
 	bus      *bus.Bus
 	stream   *stream.Stream
 	idem     *idempotency.Store
@@ -121,6 +123,9 @@ func Open(cfg Config) (*Engine, error) {
 	db.MaxBatchDelay = 2 * time.Millisecond
 	e := &Engine{cfg: cfg, db: db, runtimes: map[string]*consumers.Runtime{}}
 	if err := e.build(); err != nil {
+		if e.group != nil {
+			e.group.Close()
+		}
 		_ = db.Close()
 		return nil, err
 	}
@@ -131,13 +136,16 @@ func Open(cfg Config) (*Engine, error) {
 func (e *Engine) build() error {
 	name := e.cfg.Topology.Name
 	var err error
-	if e.bus, err = bus.Open(e.db, name, bus.Config{}); err != nil {
+	// One group commit for every writer: a transaction per round, whoever
+	// is waiting, rather than one each (local/commit).
+	e.group = commit.New(e.db)
+	if e.bus, err = bus.Open(e.db, name, bus.Config{Commit: e.group.Do}); err != nil {
 		return err
 	}
-	if e.stream, err = stream.Open(e.db, name, stream.Config{Shards: e.cfg.Shards}); err != nil {
+	if e.stream, err = stream.Open(e.db, name, stream.Config{Shards: e.cfg.Shards, Commit: e.group.Do}); err != nil {
 		return err
 	}
-	if e.idem, err = idempotency.New(e.db, "idempotency"); err != nil {
+	if e.idem, err = idempotency.New(e.db, "idempotency", idempotency.WithCommit(e.group.Do)); err != nil {
 		return err
 	}
 	// This process owns the file: an INPROGRESS lock in it was left by a
@@ -151,7 +159,7 @@ func (e *Engine) build() error {
 	if e.dlq, err = deadletter.New(e.db, "deadletters"); err != nil {
 		return err
 	}
-	if e.tracer, err = newTracer(e.db, e.cfg.Logger); err != nil {
+	if e.tracer, err = newTracer(e.db, e.group.Do, e.cfg.Logger); err != nil {
 		return err
 	}
 	e.busLeg = tracedBus{BusSender: e.bus, t: e.tracer, now: time.Now}
@@ -226,6 +234,7 @@ func (e *Engine) Close() error {
 	e.wg.Wait()
 	busErr := e.bus.Close()
 	e.tracer.close()
+	e.group.Close()
 	return errors.Join(busErr, e.db.Close())
 }
 
@@ -258,3 +267,7 @@ func (e *Engine) trimLoop(ctx context.Context) {
 		}
 	}
 }
+
+// Commits are the engine's write transactions so far, and the writes they
+// carried: how well concurrent writers share commits.
+func (e *Engine) Commits() commit.Stats { return e.group.Stats() }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/troupehq/troupe/consumers"
 	"github.com/troupehq/troupe/events"
+	"github.com/troupehq/troupe/local/commit"
 	"github.com/troupehq/troupe/producers"
 )
 
@@ -56,6 +57,7 @@ type traceRecord struct {
 // tracer writes trace records in the background.
 type tracer struct {
 	db      *bbolt.DB
+	commit  commit.Func
 	log     *slog.Logger
 	in      chan traceRecord
 	done    chan struct{}
@@ -63,14 +65,14 @@ type tracer struct {
 	closing sync.Once
 }
 
-func newTracer(db *bbolt.DB, log *slog.Logger) (*tracer, error) {
+func newTracer(db *bbolt.DB, c commit.Func, log *slog.Logger) (*tracer, error) {
 	if err := db.Update(func(tx *bbolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists([]byte(traceBucket))
 		return err
 	}); err != nil {
 		return nil, err
 	}
-	t := &tracer{db: db, log: log, in: make(chan traceRecord, traceBuffer), done: make(chan struct{})}
+	t := &tracer{db: db, commit: c, log: log, in: make(chan traceRecord, traceBuffer), done: make(chan struct{})}
 	go t.run()
 	return t, nil
 }
@@ -106,8 +108,8 @@ func (t *tracer) run() {
 }
 
 func (t *tracer) write(batch []traceRecord) {
-	// db.Batch: the trace's commit rides with the engine's other writes.
-	err := t.db.Batch(func(tx *bbolt.Tx) error {
+	// The trace's commit rides with the engine's other writes.
+	err := t.commit(func(tx *bbolt.Tx) error {
 		b := tx.Bucket([]byte(traceBucket))
 		for _, r := range batch {
 			if err := putTrace(b, r); err != nil {

@@ -95,7 +95,7 @@ func (a *ackWriter) flush() {
 	}
 	a.mu.Unlock()
 
-	err := a.b.db.Update(func(tx *bbolt.Tx) error {
+	err := a.b.cfg.Commit(func(tx *bbolt.Tx) error {
 		top := tx.Bucket(a.b.top)
 		tgts := top.Bucket(bucketTargets)
 		for name, d := range deltas {

@@ -53,6 +53,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/troupehq/troupe/events/pattern"
+	"github.com/troupehq/troupe/local/commit"
 	"github.com/troupehq/troupe/producers"
 )
 
@@ -84,6 +85,10 @@ type Config struct {
 	// Now is the clock that stamps events without a Time and measures their
 	// age against MaximumEventAgeInSeconds (default time.Now).
 	Now func() time.Time
+	// Commit runs the bus's write transactions: the log's appends and the
+	// targets' progress (default db.Update). An engine passes its
+	// commit.Group's Do, to share commits with its other writers.
+	Commit commit.Func
 }
 
 // SetDefaults fills in the fields left zero.
@@ -173,6 +178,9 @@ func Open(db *bbolt.DB, name string, cfg Config) (*Bus, error) {
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if cfg.Commit == nil {
+		cfg.Commit = db.Update
 	}
 	b := &Bus{
 		db: db, name: name, top: []byte("bus." + name), cfg: cfg,

@@ -241,7 +241,7 @@ func (b *Bus) commitLoop() {
 
 func (b *Bus) commit(batch []*appendReq) {
 	var recs []*record
-	err := b.db.Update(func(tx *bbolt.Tx) error {
+	err := b.cfg.Commit(func(tx *bbolt.Tx) error {
 		recs = recs[:0]
 		lg := tx.Bucket(b.top).Bucket(bucketLog)
 		for _, req := range batch {

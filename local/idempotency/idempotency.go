@@ -25,6 +25,7 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/troupehq/troupe/consumers"
+	"github.com/troupehq/troupe/local/commit"
 )
 
 // Store keeps idempotency records in one bucket of a bbolt database, and
@@ -34,6 +35,7 @@ import (
 type Store struct {
 	db     *bbolt.DB
 	bucket []byte
+	commit commit.Func // writes that may share a commit (WithCommit)
 
 	mu   sync.Mutex
 	held map[string]item // INPROGRESS locks, by key
@@ -52,16 +54,27 @@ type item struct {
 	Data                 json.RawMessage `json:"data,omitempty"`
 }
 
+// Option configures a Store.
+type Option func(*Store)
+
+// WithCommit runs the Store's completions and deletions with f (default
+// db.Batch): an engine passes its commit.Group's Do, so that they share
+// commits with its other writers.
+func WithCommit(f commit.Func) Option { return func(s *Store) { s.commit = f } }
+
 // New returns a Store on the bucket of db, creating the bucket if needed.
 // The caller opens and closes db; the Store must not be used after.
-func New(db *bbolt.DB, bucket string) (*Store, error) {
+func New(db *bbolt.DB, bucket string, opts ...Option) (*Store, error) {
 	if db == nil {
 		return nil, errors.New("idempotency: New: db is nil: pass an open *bbolt.DB")
 	}
 	if bucket == "" {
 		return nil, errors.New("idempotency: New: the bucket name is empty")
 	}
-	s := &Store{db: db, bucket: []byte(bucket), held: map[string]item{}}
+	s := &Store{db: db, bucket: []byte(bucket), held: map[string]item{}, commit: db.Batch}
+	for _, o := range opts {
+		o(s)
+	}
 	if err := db.Update(func(tx *bbolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(s.bucket)
 		return err
@@ -149,9 +162,9 @@ func (s *Store) Complete(ctx context.Context, key string, expiry time.Time, resu
 	if err != nil {
 		return s.fail("complete", key, err)
 	}
-	// Batch: concurrent completions share one commit (one fsync). bbolt
-	// may run fn again after a rolled-back batch: it only puts.
-	err = s.db.Batch(func(tx *bbolt.Tx) error {
+	// Concurrent completions share one commit (one fsync). fn may run
+	// again after a rolled-back batch: it only puts.
+	err = s.commit(func(tx *bbolt.Tx) error {
 		b, err := s.bucketOf(tx)
 		if err != nil {
 			return err
@@ -223,7 +236,7 @@ func (s *Store) deleteRecord(op, key string) error {
 		return err
 	})
 	if err == nil && present {
-		err = s.db.Batch(func(tx *bbolt.Tx) error {
+		err = s.commit(func(tx *bbolt.Tx) error {
 			b, err := s.bucketOf(tx)
 			if err != nil {
 				return err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/troupehq/troupe/consumers"
 	"github.com/troupehq/troupe/consumers/idempotencytest"
+	"github.com/troupehq/troupe/local/commit"
 	"github.com/troupehq/troupe/local/idempotency"
 )
 
@@ -38,6 +39,25 @@ func TestConformance(t *testing.T) {
 	t.Parallel()
 	// One store for all cases, as one `troupe dev` process has.
 	s, _ := newStore(t)
+	idempotencytest.Run(t, func(*testing.T) consumers.IdempotencyStore { return s })
+}
+
+// TestConformanceSharedCommits runs the suite with the store's writes on a
+// commit.Group, as troupe dev's engine runs it.
+func TestConformanceSharedCommits(t *testing.T) {
+	t.Parallel()
+	db := openDB(t, filepath.Join(t.TempDir(), "troupe.db"))
+	g := commit.New(db)
+	t.Cleanup(func() { g.Close(); db.Close() })
+	s, err := idempotency.New(db, "idempotency", idempotency.WithCommit(g.Do))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { // after the suite's parallel cases, before g.Close
+		if st := g.Stats(); st.Jobs == 0 {
+			t.Errorf("the store committed nothing through the group: %+v", st)
+		}
+	})
 	idempotencytest.Run(t, func(*testing.T) consumers.IdempotencyStore { return s })
 }
 

@@ -60,6 +60,7 @@ import (
 
 	"go.etcd.io/bbolt"
 
+	"github.com/troupehq/troupe/local/commit"
 	"github.com/troupehq/troupe/producers"
 )
 
@@ -124,6 +125,11 @@ type Config struct {
 	// Now is the clock that stamps each record's ArrivedAt (default
 	// time.Now).
 	Now func() time.Time
+	// Commit runs the stream's appends and checkpoints (default: the
+	// stream's own group commit for appends, db.Batch for checkpoints). An
+	// engine passes its commit.Group's Do, to share commits with its other
+	// writers.
+	Commit commit.Func
 }
 
 // SetDefaults fills the zero fields with their defaults.
@@ -188,6 +194,9 @@ type Stream struct {
 	starts [][16]byte // StartingHashKey of each shard, big-endian
 	state  []*shardState
 
+	// appendCommit runs appends, batchCommit checkpoints (Config.Commit).
+	appendCommit, batchCommit commit.Func
+
 	// group commit (write.go)
 	gmu     sync.Mutex
 	queue   []*request
@@ -235,7 +244,10 @@ func Open(db *bbolt.DB, name string, cfg Config) (*Stream, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("stream %s: %w", name, err)
 	}
-	s := &Stream{db: db, name: name, bucket: bucketName(name), cfg: cfg}
+	s := &Stream{db: db, name: name, bucket: bucketName(name), cfg: cfg, appendCommit: cfg.Commit, batchCommit: cfg.Commit}
+	if s.appendCommit == nil {
+		s.appendCommit, s.batchCommit = db.Update, db.Batch
+	}
 	s.shards, s.starts = splitHashKeys(cfg.Shards)
 	s.state = make([]*shardState, cfg.Shards)
 	for i := range s.state {
@@ -342,7 +354,7 @@ func (s *Stream) view(what string, fn func(root *bbolt.Bucket) error) error {
 // fn may run more than once (after a rolled-back batch) and must only
 // depend on the transaction's state.
 func (s *Stream) batch(what string, fn func(root *bbolt.Bucket) error) error {
-	err := s.db.Batch(func(tx *bbolt.Tx) error {
+	err := s.batchCommit(func(tx *bbolt.Tx) error {
 		root := tx.Bucket(s.bucket)
 		if root == nil {
 			return s.notFound()

@@ -132,7 +132,7 @@ func (s *Stream) commit(req *request) {
 	s.queue = append([]*request(nil), s.queue[n:]...)
 	s.gmu.Unlock()
 
-	err := s.db.Update(func(tx *bbolt.Tx) error { return s.writeTx(tx, group) })
+	err := s.appendCommit(func(tx *bbolt.Tx) error { return s.writeTx(tx, group) })
 	if err != nil {
 		err = s.wrap("write", err)
 		for _, r := range group {
