@@ -48,6 +48,7 @@ type entry struct {
 	raw    []byte
 	doc    any // the decoded schema, for Compare and messages
 	schema *jsonschema.Schema
+	valid  validCache // data found valid lately (validcache.go)
 }
 
 var (

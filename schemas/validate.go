@@ -110,12 +110,16 @@ func (ent *entry) validate(file string, data []byte) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return verr(Violation{Message: "no data: an event's data must be a JSON value"})
 	}
+	if ent.valid.has(data) {
+		return nil
+	}
 	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
 	if err != nil {
 		return verr(Violation{Message: jsonSyntaxMessage(data, err)})
 	}
 	err = ent.schema.Validate(v)
 	if err == nil {
+		ent.valid.add(data)
 		return nil
 	}
 	var ve *jsonschema.ValidationError

@@ -191,3 +191,36 @@ func TestValidateConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// Validating the same bytes again gives the same answer: valid data stays
+// valid (from the cache of valid payloads), and data that breaks the schema
+// is refused every time, with its violations, even after a valid payload
+// of the same type was remembered.
+func TestValidateAgain(t *testing.T) {
+	t.Parallel()
+	set := Sample()
+	good := orderPlacedV2(t)
+	bad := good
+	bad.Data = []byte(strings.Replace(string(good.Data), `"currency":"USD"`, `"currency":"usd"`, 1))
+	if string(bad.Data) == string(good.Data) {
+		t.Fatalf("the sample's data has no \"currency\":\"USD\": %s", good.Data)
+	}
+	for round := range 3 {
+		if err := set.Validate(good); err != nil {
+			t.Fatalf("round %d: valid data: %v", round, err)
+		}
+		var ve *ValidationError
+		if err := set.Validate(bad); !errors.As(err, &ve) || len(ve.Violations) == 0 {
+			t.Fatalf("round %d: invalid data: %v, want a *ValidationError with violations", round, err)
+		}
+	}
+	// Past the cache's size, old payloads are validated in full again.
+	for _, e := range distinct(t, 2*cacheEntries+1) {
+		if err := set.Validate(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := set.Validate(bad); err == nil {
+		t.Fatal("invalid data passed after the cache turned over")
+	}
+}
