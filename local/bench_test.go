@@ -75,7 +75,7 @@ func onOff(v bool) string {
 // benchEngine starts the sample choreography's engine on a temporary data
 // directory with tr as its observer, serves it on 127.0.0.1, and returns an
 // EventBridge client pointed at it and a function that stops it all.
-func benchEngine(b *testing.B, idempotency bool, tr *benchload.Tracker) (*eventbridge.Client, func()) {
+func benchEngine(b *testing.B, idempotency bool, tr *benchload.Tracker) (*eventbridge.Client, *local.Engine, func()) {
 	b.Helper()
 	top, err := choreography.Topology()
 	if err != nil {
@@ -98,7 +98,7 @@ func benchEngine(b *testing.B, idempotency bool, tr *benchload.Tracker) (*eventb
 		b.Fatal(err)
 	}
 	srv := httptest.NewServer(eng.Handler()) // 127.0.0.1, a free port
-	return benchload.Client(srv.URL), func() {
+	return benchload.Client(srv.URL), eng, func() {
 		srv.Close()
 		if err := eng.Close(); err != nil {
 			b.Error(err)
@@ -109,7 +109,7 @@ func benchEngine(b *testing.B, idempotency bool, tr *benchload.Tracker) (*eventb
 func benchThroughput(b *testing.B, idempotency bool) {
 	entries, ids := benchload.PlacedEntries(b, b.N, "")
 	tr := benchload.NewTracker(ids)
-	client, stop := benchEngine(b, idempotency, tr)
+	client, eng, stop := benchEngine(b, idempotency, tr)
 	defer stop()
 
 	b.ResetTimer()
@@ -125,6 +125,15 @@ func benchThroughput(b *testing.B, idempotency bool) {
 
 	tr.Report(b, b.N, elapsed)
 	b.ReportMetric(float64(b.N)/acked.Seconds(), "acked-events/s")
+	reportCommits(b, eng, b.N)
+}
+
+// reportCommits reports the engine's write transactions per event and the
+// writes each carried.
+func reportCommits(b *testing.B, eng *local.Engine, n int) {
+	st := eng.Commits()
+	b.ReportMetric(float64(st.Commits)/float64(n), "commits/event")
+	b.ReportMetric(float64(st.Jobs)/float64(max(st.Commits, 1)), "writes/commit")
 }
 
 // benchLatency publishes b.N events (rounded up to a whole call, and at
@@ -138,7 +147,7 @@ func benchLatency(b *testing.B, idempotency bool, rate int, dur time.Duration) {
 	n = min(n, max(benchload.Batch, int(float64(rate)*dur.Seconds())))
 	entries, ids := benchload.PlacedEntries(b, n, "")
 	tr := benchload.NewTracker(ids)
-	client, stop := benchEngine(b, idempotency, tr)
+	client, eng, stop := benchEngine(b, idempotency, tr)
 	defer stop()
 
 	ctx, cancel := context.WithTimeout(context.Background(), benchload.CompletionTimeout(n))
@@ -175,6 +184,7 @@ func benchLatency(b *testing.B, idempotency bool, rate int, dur time.Duration) {
 	b.ReportMetric(float64(lat[len(lat)-1])/float64(time.Millisecond), "max-ms")
 	tr.Report(b, n, elapsed)
 	b.ReportMetric(float64(n), "events")
+	reportCommits(b, eng, n)
 }
 
 // benchMoto is the peer outside troupe: the same PutEvents calls to
