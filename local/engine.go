@@ -75,7 +75,7 @@ type Engine struct {
 	stream   *stream.Stream
 	idem     *idempotency.Store
 	dlq      *deadletter.Queue
-	pub      *producers.Publisher
+	pub      tracedPublisher
 	runtimes map[string]*consumers.Runtime
 	// outcomes counts each consumer's delivery outcomes, for the status of
 	// stream consumers (the bus counts its targets' own).
@@ -162,11 +162,16 @@ func (e *Engine) build() error {
 	if e.tracer, err = newTracer(e.db, e.group.Do, e.cfg.Logger); err != nil {
 		return err
 	}
+	// What arrives over the AWS-compatible ingest is traced as the legs
+	// take it (decoded for the trace); what is published as envelopes, by
+	// the consumers, the console and CloudEvents, is traced from them.
 	e.busLeg = tracedBus{BusSender: e.bus, t: e.tracer, now: time.Now}
 	e.streamLeg = tracedStream{StreamWriter: e.stream, t: e.tracer, now: time.Now}
-	if e.pub, err = producers.New(producers.Config{Bus: e.busLeg, Stream: e.streamLeg, Validator: e.cfg.Validator}); err != nil {
+	pub, err := producers.New(producers.Config{Bus: e.bus, Stream: e.stream, Validator: e.cfg.Validator})
+	if err != nil {
 		return err
 	}
+	e.pub = tracedPublisher{p: pub, t: e.tracer, now: time.Now}
 	e.outcomes = map[string]*outcomeCounts{}
 	for _, c := range e.cfg.Topology.Consumers {
 		e.outcomes[c.Name] = &outcomeCounts{}
@@ -238,8 +243,9 @@ func (e *Engine) Close() error {
 	return errors.Join(busErr, e.db.Close())
 }
 
-// Publisher publishes to the engine's bus and stream.
-func (e *Engine) Publisher() *producers.Publisher { return e.pub }
+// Publisher publishes to the engine's bus and stream, and records what it
+// sent in the trace.
+func (e *Engine) Publisher() Publisher { return e.pub }
 
 // Bus and Stream are the engine's legs, for ingest endpoints.
 func (e *Engine) Bus() *bus.Bus { return e.bus }

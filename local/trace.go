@@ -207,6 +207,39 @@ func (e *Engine) Trace(ctx context.Context, id string) (Trace, error) {
 	return tr, nil
 }
 
+// Publisher publishes envelopes to both legs, as *producers.Publisher does.
+type Publisher interface {
+	Publish(ctx context.Context, evs ...events.Envelope) ([]producers.Result, error)
+}
+
+// tracedPublisher publishes and records each event that a leg took, from
+// its envelope: no decoding of what was just encoded.
+type tracedPublisher struct {
+	p   *producers.Publisher
+	t   *tracer
+	now func() time.Time
+}
+
+func (tp tracedPublisher) Publish(ctx context.Context, evs ...events.Envelope) ([]producers.Result, error) {
+	res, err := tp.p.Publish(ctx, evs...)
+	at := tp.now()
+	for i, r := range res {
+		var legs []string
+		if r.Bus.OK() {
+			legs = append(legs, "bus")
+		}
+		if r.Stream.OK() {
+			legs = append(legs, "stream")
+		}
+		if len(legs) > 0 && i < len(evs) {
+			ev := traced(evs[i], legs[0], at)
+			ev.Legs = legs
+			tp.t.add(traceRecord{event: ev})
+		}
+	}
+	return res, err
+}
+
 // tracedBus records what the bus accepted.
 type tracedBus struct {
 	producers.BusSender
