@@ -37,8 +37,9 @@ type Store struct {
 	bucket []byte
 	commit commit.Func // writes that may share a commit (WithCommit)
 
-	mu   sync.Mutex
-	held map[string]item // INPROGRESS locks, by key
+	mu     sync.Mutex
+	held   map[string]item // INPROGRESS locks, by key
+	claims uint64          // numbers the claims in held
 }
 
 var _ consumers.IdempotencyStore = (*Store)(nil)
@@ -52,6 +53,8 @@ type item struct {
 	InProgressExpiration *int64          `json:"in_progress_expiration,omitempty"`
 	Validation           string          `json:"validation,omitempty"`
 	Data                 json.RawMessage `json:"data,omitempty"`
+
+	claim uint64 // which Acquire holds it (in memory only)
 }
 
 // Option configures a Store.
@@ -104,18 +107,47 @@ func (s *Store) Acquire(ctx context.Context, rec consumers.IdempotencyRecord, no
 		Validation:           rec.PayloadHash,
 		Data:                 rec.Result,
 	}
+	// Claim the key in memory first, then look for a stored record without
+	// the lock (a read transaction can wait for the writer; every delivery
+	// of every consumer used to queue behind it). This is safe because a
+	// COMPLETED record is committed by the key's holder before it lets go of
+	// its claim: whoever completed the key before our claim did so before
+	// our read, and nobody can complete it after, since we hold it.
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if old, ok := s.held[rec.Key]; ok && !old.free(now) {
+		s.mu.Unlock()
 		return old.record(), false, nil
 	}
+	s.claims++
+	next.claim = s.claims
+	s.held[rec.Key] = next
+	s.mu.Unlock()
+
+	existing, err := s.stored(rec.Key, now)
+	if err == nil && existing == nil {
+		return consumers.IdempotencyRecord{}, true, nil
+	}
+	s.mu.Lock()
+	if cur, ok := s.held[rec.Key]; ok && cur.claim == next.claim {
+		delete(s.held, rec.Key)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return consumers.IdempotencyRecord{}, false, s.fail("acquire", rec.Key, err)
+	}
+	return existing.record(), false, nil
+}
+
+// stored returns key's record in the file, or nil if there is none or it is
+// free to take (expired, or INPROGRESS past its in-progress expiry).
+func (s *Store) stored(key string, now time.Time) (*item, error) {
 	var existing *item
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		b, err := s.bucketOf(tx)
 		if err != nil {
 			return err
 		}
-		v := b.Get([]byte(rec.Key))
+		v := b.Get([]byte(key))
 		if v == nil {
 			return nil
 		}
@@ -125,14 +157,7 @@ func (s *Store) Acquire(ctx context.Context, rec consumers.IdempotencyRecord, no
 		}
 		return err
 	})
-	if err != nil {
-		return consumers.IdempotencyRecord{}, false, s.fail("acquire", rec.Key, err)
-	}
-	if existing != nil {
-		return existing.record(), false, nil
-	}
-	s.held[rec.Key] = next
-	return consumers.IdempotencyRecord{}, true, nil
+	return existing, err
 }
 
 // Complete implements consumers.IdempotencyStore: it sets the status, the
