@@ -14,6 +14,7 @@ package commit
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -94,11 +95,15 @@ func (g *Group) Close() {
 	<-g.loop
 }
 
+// maxYields bounds the yields before a commit (see gather).
+const maxYields = 8
+
 // run commits what is waiting, as one transaction, until Close.
 func (g *Group) run() {
 	defer close(g.loop)
 	batch := make([]*job, 0, 64)
 	for j := range g.in {
+		gather(g.in)
 		batch = append(batch[:0], j)
 	more:
 		for len(batch) < maxJobs {
@@ -113,6 +118,23 @@ func (g *Group) run() {
 			}
 		}
 		g.commit(batch)
+	}
+}
+
+// gather lets the writers that are about to queue do so before a commit
+// starts. A commit wakes every writer it carried at once; they run, and
+// each soon queues its next write. Committing as soon as the first arrived
+// made a commit, and two fsyncs, of it alone, while the others queued for
+// the next. So the group yields the processor as long as the queue grows
+// (at most maxYields times): under load the next commit takes them all;
+// idle, nothing else is runnable and a yield returns at once.
+func gather(in chan *job) {
+	for range maxYields {
+		n := len(in)
+		runtime.Gosched()
+		if len(in) == n {
+			return
+		}
 	}
 }
 
