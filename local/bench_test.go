@@ -26,6 +26,8 @@ import (
 // orders.OrderPlaced v2 events are published over the AWS-compatible ingest
 // endpoint with the aws-sdk-go-v2 EventBridge client (PutEvents, 10 entries
 // a call, SigV4-signed with static credentials), as a real producer would.
+// The process's garbage collector is set as troupe dev sets it
+// (local.TuneGC: GOGC=400 unless GOGC is set).
 //
 // One op is one published event, processed end to end: acknowledged to the
 // publisher and handled by every consumer subscribed to its happy-path chain
@@ -77,6 +79,7 @@ func onOff(v bool) string {
 // EventBridge client pointed at it and a function that stops it all.
 func benchEngine(b *testing.B, idempotency bool, tr *benchload.Tracker) (*eventbridge.Client, *local.Engine, func()) {
 	b.Helper()
+	local.TuneGC() // as troupe dev does
 	top, err := choreography.Topology()
 	if err != nil {
 		b.Fatal(err)

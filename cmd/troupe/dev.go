@@ -76,6 +76,7 @@ func runDev(cmd *cobra.Command, f devFlags) error {
 	if err != nil {
 		return err
 	}
+	local.TuneGC()
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s (%v): stop what uses it, or give another --addr", f.addr, err)
