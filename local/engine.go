@@ -59,6 +59,10 @@ type Config struct {
 	// (1,000 by default); Function.Concurrency bounds only a stream
 	// consumer's partition keys within a batch.
 	BusConcurrency int
+	// TraceEvents is how many of the most recent events the trace keeps,
+	// with their outcomes, for troupe trace and the console (default
+	// DefaultTraceEvents).
+	TraceEvents int
 	// Logger (default slog.Default()).
 	Logger *slog.Logger
 	// Observer, when set, is told every delivery's outcome (see
@@ -100,6 +104,9 @@ func Open(cfg Config) (*Engine, error) {
 	}
 	if cfg.BusConcurrency == 0 {
 		cfg.BusConcurrency = 256
+	}
+	if cfg.TraceEvents == 0 {
+		cfg.TraceEvents = DefaultTraceEvents
 	}
 	if cfg.Topology == nil || cfg.Validator == nil || cfg.DataDir == "" {
 		return nil, errors.New("local: Config needs DataDir, Topology and Validator")
@@ -159,7 +166,7 @@ func (e *Engine) build() error {
 	if e.dlq, err = deadletter.New(e.db, "deadletters"); err != nil {
 		return err
 	}
-	if e.tracer, err = newTracer(e.db, e.group.Do, e.cfg.Logger); err != nil {
+	if e.tracer, err = openTracer(e.db, e.group.Do, e.cfg.Logger, e.cfg.TraceEvents); err != nil {
 		return err
 	}
 	// What arrives over the AWS-compatible ingest is traced as the legs

@@ -129,3 +129,50 @@ func TestADataDirInUseIsAClearError(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// The trace outlives the process: a restart reads it back.
+func TestTraceSurvivesARestart(t *testing.T) {
+	dir := t.TempDir()
+	eng, tl := start(t, dir)
+	e := placed(t, "ord-trace", 1000)
+	if _, err := eng.Publisher().Publish(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	waitTimeline(t, tl, "ord-trace", []string{"orders.OrderPlaced", "payments.PaymentAuthorized", "inventory.StockReserved", "shipping.ShipmentScheduled"})
+	before := waitTrace(t, eng, e.ID, 4)
+	if err := eng.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	eng, _ = start(t, dir)
+	defer eng.Close()
+	after, err := eng.Trace(context.Background(), e.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after.Events) < len(before.Events) {
+		t.Fatalf("after a restart the trace has %d events, before it %d", len(after.Events), len(before.Events))
+	}
+	for i, ev := range before.Events {
+		got := after.Events[i]
+		if got.ID != ev.ID || got.Type != ev.Type || len(got.Outcomes) < len(ev.Outcomes) {
+			t.Errorf("event %d after the restart: %s %s with %d outcomes, before: %s %s with %d", i, got.ID, got.Type, len(got.Outcomes), ev.ID, ev.Type, len(ev.Outcomes))
+		}
+	}
+}
+
+// waitTrace waits until id's trace has at least n events.
+func waitTrace(t *testing.T, eng *local.Engine, id string, n int) local.Trace {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		tr, err := eng.Trace(context.Background(), id)
+		if err == nil && len(tr.Events) >= n {
+			return tr
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("trace of %s: %+v, %v; want %d events", id, tr, err, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

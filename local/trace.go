@@ -1,32 +1,20 @@
 package local
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"log/slog"
-	"slices"
 	"sort"
-	"sync"
 	"time"
-
-	"go.etcd.io/bbolt"
 
 	"github.com/troupehq/troupe/consumers"
 	"github.com/troupehq/troupe/events"
-	"github.com/troupehq/troupe/local/commit"
 	"github.com/troupehq/troupe/producers"
 )
 
-// The trace keeps, for `troupe trace`, every event that entered the bus or
-// the stream and every consumer's outcome for it. It is observability, not
-// state: records are written in the background, in batches, and a full
-// buffer drops records (with a warning) rather than slowing delivery.
-const (
-	traceBucket = "trace"
-	traceBuffer = 65536
-)
+// The trace keeps, for `troupe trace` and the console, the events that
+// entered the bus or the stream and every consumer's outcome for them (the
+// most recent Config.TraceEvents events). It is observability, not state:
+// see tracer.go for how it is kept.
 
 // TracedEvent is one event in a trace.
 type TracedEvent struct {
@@ -49,162 +37,17 @@ type Trace struct {
 	Events        []TracedEvent `json:"events"`
 }
 
-type traceRecord struct {
-	event   *TracedEvent
-	outcome *consumers.Outcome
-}
-
-// tracer writes trace records in the background.
-type tracer struct {
-	db      *bbolt.DB
-	commit  commit.Func
-	log     *slog.Logger
-	in      chan traceRecord
-	done    chan struct{}
-	warned  sync.Once
-	closing sync.Once
-}
-
-func newTracer(db *bbolt.DB, c commit.Func, log *slog.Logger) (*tracer, error) {
-	if err := db.Update(func(tx *bbolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists([]byte(traceBucket))
-		return err
-	}); err != nil {
-		return nil, err
-	}
-	t := &tracer{db: db, commit: c, log: log, in: make(chan traceRecord, traceBuffer), done: make(chan struct{})}
-	go t.run()
-	return t, nil
-}
-
-func (t *tracer) add(r traceRecord) {
-	select {
-	case t.in <- r:
-	default:
-		t.warned.Do(func() { t.log.Warn("trace buffer full: some trace records are dropped (delivery is not affected)") })
-	}
-}
-
-// run writes what arrives, one transaction per batch.
-func (t *tracer) run() {
-	defer close(t.done)
-	for r := range t.in {
-		batch := []traceRecord{r}
-		for len(batch) < 4096 {
-			select {
-			case r, ok := <-t.in:
-				if !ok {
-					t.write(batch)
-					return
-				}
-				batch = append(batch, r)
-				continue
-			default:
-			}
-			break
-		}
-		t.write(batch)
-	}
-}
-
-func (t *tracer) write(batch []traceRecord) {
-	// The trace's commit rides with the engine's other writes.
-	err := t.commit(func(tx *bbolt.Tx) error {
-		b := tx.Bucket([]byte(traceBucket))
-		for _, r := range batch {
-			if err := putTrace(b, r); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.log.Warn("trace write", "error", err)
-	}
-}
-
-// Keys: e/<event id> -> the event; c/<correlation id>/<event id> -> "";
-// o/<event id>/<sequence> -> an outcome.
-func putTrace(b *bbolt.Bucket, r traceRecord) error {
-	if e := r.event; e != nil {
-		if old := b.Get([]byte("e/" + e.ID)); old != nil {
-			return mergeLegs(b, old, e) // the other leg, or a republish
-		}
-		v, _ := json.Marshal(e)
-		if err := b.Put([]byte("e/"+e.ID), v); err != nil {
-			return err
-		}
-		return b.Put([]byte("c/"+e.CorrelationID+"/"+e.ID), nil)
-	}
-	o := r.outcome
-	seq, _ := b.NextSequence()
-	v, _ := json.Marshal(o)
-	return b.Put([]byte(fmt.Sprintf("o/%s/%020d", o.EventID, seq)), v)
-}
-
-// mergeLegs adds e's leg to the event already recorded.
-func mergeLegs(b *bbolt.Bucket, old []byte, e *TracedEvent) error {
-	var first TracedEvent
-	if err := json.Unmarshal(old, &first); err != nil {
-		return err
-	}
-	for _, leg := range e.Legs {
-		if !slices.Contains(first.Legs, leg) {
-			first.Legs = append(first.Legs, leg)
-		}
-	}
-	v, _ := json.Marshal(first)
-	return b.Put([]byte("e/"+e.ID), v)
-}
-
-func (t *tracer) close() {
-	t.closing.Do(func() { close(t.in) })
-	<-t.done
-}
-
 // Trace returns the chain of id: an event id or a correlation id.
 func (e *Engine) Trace(ctx context.Context, id string) (Trace, error) {
-	var tr Trace
-	err := e.db.View(func(tx *bbolt.Tx) error {
-		b := tx.Bucket([]byte(traceBucket))
-		corr := id
-		if v := b.Get([]byte("e/" + id)); v != nil {
-			var ev TracedEvent
-			if err := json.Unmarshal(v, &ev); err != nil {
-				return err
-			}
-			corr = ev.CorrelationID
-		}
-		tr.CorrelationID = corr
-		c := b.Cursor()
-		prefix := []byte("c/" + corr + "/")
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			eventID := string(k[len(prefix):])
-			var ev TracedEvent
-			if err := json.Unmarshal(b.Get([]byte("e/"+eventID)), &ev); err != nil {
-				return err
-			}
-			oc := b.Cursor()
-			op := []byte("o/" + eventID + "/")
-			for ok, ov := oc.Seek(op); ok != nil && bytes.HasPrefix(ok, op); ok, ov = oc.Next() {
-				var o consumers.Outcome
-				if err := json.Unmarshal(ov, &o); err != nil {
-					return err
-				}
-				ev.Outcomes = append(ev.Outcomes, o)
-			}
-			tr.Events = append(tr.Events, ev)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		return Trace{}, err
 	}
-	if len(tr.Events) == 0 {
-		return Trace{}, fmt.Errorf("no event or correlation id %q in this engine's trace", id)
+	corr, evs := e.tracer.index.trace(id)
+	if len(evs) == 0 {
+		return Trace{}, fmt.Errorf("no event or correlation id %q in this engine's trace (it keeps the last %d events)", id, e.tracer.index.max)
 	}
-	sort.SliceStable(tr.Events, func(i, j int) bool { return tr.Events[i].PublishedAt.Before(tr.Events[j].PublishedAt) })
-	return tr, nil
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].PublishedAt.Before(evs[j].PublishedAt) })
+	return Trace{CorrelationID: corr, Events: evs}, nil
 }
 
 // Publisher publishes envelopes to both legs, as *producers.Publisher does.

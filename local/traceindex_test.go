@@ -1,0 +1,79 @@
+package local
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/troupehq/troupe/consumers"
+)
+
+func tev(id, corr string, at int, legs ...string) traceRecord {
+	return traceRecord{event: &TracedEvent{ID: id, Type: "t." + id, CorrelationID: corr, Legs: legs, PublishedAt: time.Unix(int64(at), 0)}}
+}
+
+func tout(id, corr, consumer string) traceRecord {
+	return traceRecord{outcome: &consumers.Outcome{EventID: id, CorrelationID: corr, Consumer: consumer, Kind: consumers.OutcomeHandled}}
+}
+
+func ids(evs []TracedEvent) []string {
+	var out []string
+	for _, e := range evs {
+		out = append(out, e.ID)
+	}
+	return out
+}
+
+func TestTraceIndexChains(t *testing.T) {
+	x := newTraceIndex(10)
+	x.add(tev("a", "a", 1, "bus"))
+	x.add(tout("a", "a", "payments"))
+	x.add(tout("b", "a", "inventory")) // before its event: a stand-in holds it
+	x.add(tev("b", "a", 2, "bus", "stream"))
+	x.add(tev("a", "a", 1, "stream")) // the other leg
+	x.add(tev("z", "z", 3, "bus"))
+
+	for _, id := range []string{"a", "b"} { // by correlation id, or any event id of the chain
+		corr, evs := x.trace(id)
+		if corr != "a" || !slices.Equal(ids(evs), []string{"a", "b"}) {
+			t.Fatalf("trace(%q) = %q %v, want a [a b]", id, corr, ids(evs))
+		}
+		if !slices.Equal(evs[0].Legs, []string{"bus", "stream"}) || len(evs[0].Outcomes) != 1 || evs[0].Outcomes[0].Consumer != "payments" {
+			t.Errorf("event a = %+v, want both legs and payments' outcome", evs[0])
+		}
+		if evs[1].Type != "t.b" || !slices.Equal(evs[1].Legs, []string{"bus", "stream"}) || len(evs[1].Outcomes) != 1 {
+			t.Errorf("event b = %+v, want its record filled in around inventory's outcome", evs[1])
+		}
+	}
+	if _, evs := x.trace("nope"); len(evs) != 0 {
+		t.Errorf("trace of an unknown id = %v", evs)
+	}
+	// What trace returns is a copy.
+	_, evs := x.trace("a")
+	evs[0].Outcomes[0].Consumer = "changed"
+	if _, again := x.trace("a"); again[0].Outcomes[0].Consumer != "payments" {
+		t.Error("changing a returned trace changed the index")
+	}
+}
+
+func TestTraceIndexKeepsTheMostRecent(t *testing.T) {
+	x := newTraceIndex(3)
+	for i, id := range []string{"a", "b", "c", "d", "e"} {
+		x.add(tev(id, "c-"+id[:1], i))
+		x.add(tout(id, "c-"+id[:1], "payments"))
+	}
+	if n := x.len(); n != 3 {
+		t.Fatalf("%d events kept, want 3", n)
+	}
+	for _, gone := range []string{"a", "b", "c-a", "c-b"} {
+		if _, evs := x.trace(gone); len(evs) != 0 {
+			t.Errorf("trace(%q) = %v after eviction", gone, ids(evs))
+		}
+	}
+	if _, evs := x.trace("e"); len(evs) != 1 || len(evs[0].Outcomes) != 1 {
+		t.Errorf("trace(e) = %+v", evs)
+	}
+	if len(x.byCorr) != 3 {
+		t.Errorf("byCorr holds %d chains, want 3", len(x.byCorr))
+	}
+}
