@@ -50,21 +50,18 @@ func EnvelopeFromBus(raw []byte) (events.Envelope, error) {
 	if ev.ID == "" || ev.DetailType == "" || ev.Source == "" || len(ev.Detail) == 0 {
 		return events.Envelope{}, fmt.Errorf("%w: not an EventBridge event: id, detail-type, source and detail are required", errDecode)
 	}
-	var probe struct {
-		SpecVersion *string `json:"specversion"`
-	}
-	if err := json.Unmarshal(ev.Detail, &probe); err != nil {
-		return events.Envelope{}, fmt.Errorf("%w: the detail is not a JSON object: %v", errDecode, err)
-	}
-	if probe.SpecVersion != nil {
-		e, err := events.Decode(ev.Detail)
-		if err != nil {
-			return events.Envelope{}, fmt.Errorf("%w: detail: %w", errDecode, err)
-		}
-		if e.Type != ev.DetailType {
-			return events.Envelope{}, fmt.Errorf("%w: detail-type %q but the envelope's type is %q", errDecode, ev.DetailType, e.Type)
-		}
+	e, isEnvelope, err := events.DecodeIfEnvelope(ev.Detail)
+	switch {
+	case !isEnvelope:
+	case err != nil:
+		return events.Envelope{}, fmt.Errorf("%w: detail: %w", errDecode, err)
+	case e.Type != ev.DetailType:
+		return events.Envelope{}, fmt.Errorf("%w: detail-type %q but the envelope's type is %q", errDecode, ev.DetailType, e.Type)
+	default:
 		return e, nil
+	}
+	if !bytes.HasPrefix(bytes.TrimLeft(ev.Detail, " \t\r\n"), []byte("{")) {
+		return events.Envelope{}, fmt.Errorf("%w: the detail is not a JSON object", errDecode)
 	}
 	return wrapForeign(ev)
 }

@@ -115,6 +115,28 @@ func Decode(b []byte) (Envelope, error) {
 	return e, nil
 }
 
+// DecodeIfEnvelope decodes b if it is meant as an envelope: a JSON object
+// with "specversion" at its top level. Then isEnvelope is true and err is
+// Decode's; otherwise b is some other JSON (data from a system that knows
+// nothing of troupe) and both are zero. An envelope costs one decode: the
+// question is settled by the decode itself, and only when it fails by a
+// second look at the top level.
+func DecodeIfEnvelope(b []byte) (e Envelope, isEnvelope bool, err error) {
+	if !bytes.Contains(b, []byte(`"specversion"`)) {
+		return Envelope{}, false, nil
+	}
+	if e, err = Decode(b); err == nil {
+		return e, true, nil
+	}
+	var probe struct {
+		SpecVersion *json.RawMessage `json:"specversion"`
+	}
+	if json.Unmarshal(b, &probe) != nil || probe.SpecVersion == nil {
+		return Envelope{}, false, nil
+	}
+	return Envelope{}, true, err
+}
+
 // FieldError says which field of a JSON document is wrong and why.
 type FieldError struct {
 	Field  string // dotted path; empty when the document as a whole is wrong

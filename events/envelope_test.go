@@ -139,3 +139,29 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestDecodeIfEnvelope(t *testing.T) {
+	valid := `{"specversion":"1.0","id":"1","source":"s","type":"orders.OrderPlaced","time":"2026-01-02T03:04:05Z","dataversion":1,"data":{}}`
+	cases := []struct {
+		name, doc  string
+		isEnvelope bool
+		wantErr    bool
+	}{
+		{"an envelope", valid, true, false},
+		{"an envelope that breaks a rule", `{"specversion":"1.0","source":"s"}`, true, true},
+		{"an envelope with an unknown attribute", `{"specversion":"1.0","colour":"red"}`, true, true},
+		{"foreign data", `{"orderId":"o-1"}`, false, false},
+		{"foreign data with specversion below the top", `{"order":{"specversion":"1.0"}}`, false, false},
+		{"foreign data with a null specversion", `{"specversion":null,"orderId":"o-1"}`, false, false},
+		{"not an object", `["specversion"]`, false, false},
+	}
+	for _, c := range cases {
+		e, isEnvelope, err := events.DecodeIfEnvelope([]byte(c.doc))
+		if isEnvelope != c.isEnvelope || (err != nil) != c.wantErr {
+			t.Errorf("%s: isEnvelope %v, err %v; want %v, error %v", c.name, isEnvelope, err, c.isEnvelope, c.wantErr)
+		}
+		if c.isEnvelope && !c.wantErr && e.ID != "1" {
+			t.Errorf("%s: decoded %+v", c.name, e)
+		}
+	}
+}

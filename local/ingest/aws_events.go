@@ -125,20 +125,21 @@ func (h *awsHandler) checkEntry(en putEventsEntry, be producers.BusEntry) (code,
 			"(AWS itself would accept this entry and drop it.)",
 			name, h.cfg.BusName, h.cfg.BusName, h.cfg.Region, h.cfg.Account, h.cfg.BusName)
 	}
-	var detail any
-	if err := json.Unmarshal(be.Detail, &detail); err != nil {
+	if !json.Valid(be.Detail) { // decoded only to say where it breaks
+		var detail any
+		err := json.Unmarshal(be.Detail, &detail)
 		return codeMalformedDetail, fmt.Sprintf("Detail is malformed. (%v)", jsonErrText(be.Detail, err))
 	}
-	if _, ok := detail.(map[string]any); !ok {
+	if !bytes.HasPrefix(bytes.TrimLeft(be.Detail, " \t\r\n"), []byte("{")) {
 		return codeMalformedDetail, "Detail is malformed. (It must be a JSON object: a troupe envelope, or your own event's fields.)"
 	}
-	if !isEnvelope(be.Detail) {
+	e, isEnvelope, err := checkIfEnvelope(be.Detail, h.cfg.Validator)
+	if !isEnvelope {
 		if err := checkForeignVersion(be.Detail); err != nil {
 			return codeInvalidArgumentEB, "Parameter Detail is not valid. Reason: " + err.Error()
 		}
 		return "", "" // plain data from a system that knows nothing of troupe: the runtime wraps it
 	}
-	e, err := checkEnvelope(be.Detail, h.cfg.Validator)
 	if err != nil {
 		return codeInvalidArgumentEB, "Parameter Detail is not valid. Reason: Detail holds a troupe envelope (it has \"specversion\") that consumers would reject: " + err.Error()
 	}

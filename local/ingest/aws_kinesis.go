@@ -143,10 +143,7 @@ func (h *awsHandler) streamARN() string {
 // checkData says why a record's data cannot go on the stream: a troupe
 // envelope that consumers would reject. Other data is taken as is ("").
 func (h *awsHandler) checkData(data []byte) string {
-	if !isEnvelope(data) {
-		return ""
-	}
-	if _, err := checkEnvelope(data, h.cfg.Validator); err != nil {
+	if _, _, err := checkIfEnvelope(data, h.cfg.Validator); err != nil {
 		return "Data holds a troupe envelope (it has \"specversion\") that consumers would reject: " + err.Error()
 	}
 	return ""

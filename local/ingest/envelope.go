@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/troupehq/troupe/events"
@@ -14,17 +13,20 @@ type Validator interface {
 	Validate(e events.Envelope) error
 }
 
-// isEnvelope reports whether raw is meant as a troupe envelope: a JSON object
-// with a "specversion" member. The test is the consumer runtime's own, so
-// what the runtime decodes as an envelope is checked as one here.
-func isEnvelope(raw []byte) bool {
-	var probe struct {
-		SpecVersion *json.RawMessage `json:"specversion"`
+// checkIfEnvelope checks raw as checkEnvelope does if it is meant as a
+// troupe envelope (a JSON object with a top-level "specversion"), and says
+// whether it is. The test is the consumer runtime's own
+// (events.DecodeIfEnvelope), so what the runtime decodes as an envelope is
+// checked as one here.
+func checkIfEnvelope(raw []byte, v Validator) (e events.Envelope, isEnvelope bool, err error) {
+	e, isEnvelope, err = events.DecodeIfEnvelope(raw)
+	if !isEnvelope || err != nil {
+		return e, isEnvelope, err
 	}
-	if err := json.Unmarshal(raw, &probe); err != nil {
-		return false
+	if err := validate(e, v); err != nil {
+		return events.Envelope{}, true, err
 	}
-	return probe.SpecVersion != nil
+	return e, true, nil
 }
 
 // checkEnvelope decodes raw strictly and validates its data against its
@@ -35,10 +37,18 @@ func checkEnvelope(raw []byte, v Validator) (events.Envelope, error) {
 	if err != nil {
 		return events.Envelope{}, err
 	}
-	if v != nil {
-		if err := v.Validate(e); err != nil {
-			return events.Envelope{}, fmt.Errorf("event %s: %w", e.ID, err)
-		}
+	if err := validate(e, v); err != nil {
+		return events.Envelope{}, err
 	}
 	return e, nil
+}
+
+func validate(e events.Envelope, v Validator) error {
+	if v == nil {
+		return nil
+	}
+	if err := v.Validate(e); err != nil {
+		return fmt.Errorf("event %s: %w", e.ID, err)
+	}
+	return nil
 }
