@@ -108,6 +108,9 @@ func Open(cfg Config) (*Engine, error) {
 	if cfg.TraceEvents == 0 {
 		cfg.TraceEvents = DefaultTraceEvents
 	}
+	if cfg.TraceEvents < 0 {
+		return nil, fmt.Errorf("local: Config.TraceEvents is %d: give a positive number of events for the trace to keep", cfg.TraceEvents)
+	}
 	if cfg.Topology == nil || cfg.Validator == nil || cfg.DataDir == "" {
 		return nil, errors.New("local: Config needs DataDir, Topology and Validator")
 	}

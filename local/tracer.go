@@ -28,8 +28,10 @@ const (
 	legacyTraceBucket = "trace" // keyed records, before the log: dropped at open
 	traceBuffer       = 65536
 	maxTraceBatch     = 4096
-	// DefaultTraceEvents is how many events the trace keeps by default.
-	DefaultTraceEvents = 100_000
+	// DefaultTraceEvents is how many events the trace keeps by default:
+	// about 5,000 orders of the sample, in about 20 MB (an event and its
+	// outcomes take about 1 KB of memory).
+	DefaultTraceEvents = 20_000
 )
 
 type traceRecord struct {

@@ -29,6 +29,7 @@ const DefaultDevAddr = "127.0.0.1:4195"
 type devFlags struct {
 	addr, dataDir string
 	shards        int
+	traceEvents   int
 	verbose       bool
 }
 
@@ -62,6 +63,7 @@ stay on disk for the next start.`,
 	fl.StringVar(&f.addr, "addr", DefaultDevAddr, "address to listen on (host:port)")
 	fl.StringVar(&f.dataDir, "data-dir", ".troupe", "directory of the engine's state")
 	fl.IntVar(&f.shards, "shards", 4, "shards of the stream (fixed when the data directory is created)")
+	fl.IntVar(&f.traceEvents, "trace-events", local.DefaultTraceEvents, "how many recent events the trace keeps for troupe trace and the console (about 1 KB of memory each)")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log every delivery, not only warnings")
 	return cmd
 }
@@ -81,7 +83,7 @@ func runDev(cmd *cobra.Command, f devFlags) error {
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s (%v): stop what uses it, or give another --addr", f.addr, err)
 	}
-	eng, err := local.Open(local.Config{DataDir: f.dataDir, Topology: top, Validator: schemas.Sample(), Shards: f.shards, Logger: logger})
+	eng, err := local.Open(local.Config{DataDir: f.dataDir, Topology: top, Validator: schemas.Sample(), Shards: f.shards, TraceEvents: f.traceEvents, Logger: logger})
 	if err != nil {
 		ln.Close()
 		return err
