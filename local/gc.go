@@ -13,11 +13,20 @@ import (
 // times larger.
 const GCPercent = 400
 
-// TuneGC sets the garbage collector to GCPercent, unless the GOGC
-// environment variable already says what to do. It changes the whole
-// process: call it from a main that runs an engine, not from a library.
+// MemoryLimit is the soft memory limit that goes with GCPercent: past it the
+// collector works harder rather than let the heap grow with the live data
+// (the trace, a backlog) times five.
+const MemoryLimit = 512 << 20
+
+// TuneGC sets the garbage collector to GCPercent and MemoryLimit, each
+// unless its environment variable (GOGC, GOMEMLIMIT) already says what to
+// do. It changes the whole process: call it from a main that runs an
+// engine, not from a library.
 func TuneGC() {
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(GCPercent)
+	}
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		debug.SetMemoryLimit(MemoryLimit)
 	}
 }
