@@ -31,26 +31,21 @@ type StreamRecord struct {
 func (r *Runtime) HandleStreamBatch(ctx context.Context, records []StreamRecord) (failed []string) {
 	keys, byKey := groupByKey(records)
 	failedIdx := make([]bool, len(records))
-	sem := make(chan struct{}, r.consumer.Function.Concurrency)
+	// Up to Concurrency workers take the keys in turn (a goroutine per key
+	// grew a fresh stack for each).
+	next := make(chan []int)
 	var wg sync.WaitGroup
-	for _, key := range keys {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func(idxs []int) {
-			defer func() { <-sem; wg.Done() }()
-			for n, i := range idxs {
-				if err := r.handleRecord(ctx, records[i]); err != nil {
-					r.deps.Logger.ErrorContext(ctx, "record not handled; reported for redelivery",
-						"consumer", r.consumer.Name, "shard", records[i].Shard, "sequence", records[i].SequenceNumber,
-						"held", len(idxs)-n-1, "error", err)
-					for _, j := range idxs[n:] {
-						failedIdx[j] = true
-					}
-					return
-				}
+	for range min(r.consumer.Function.Concurrency, len(keys)) {
+		wg.Go(func() {
+			for idxs := range next {
+				r.handleKey(ctx, records, idxs, failedIdx)
 			}
-		}(byKey[key])
+		})
 	}
+	for _, key := range keys {
+		next <- byKey[key]
+	}
+	close(next)
 	wg.Wait()
 	for i, f := range failedIdx {
 		if f {
@@ -58,6 +53,22 @@ func (r *Runtime) HandleStreamBatch(ctx context.Context, records []StreamRecord)
 		}
 	}
 	return failed
+}
+
+// handleKey handles one key's records in order; when one must be delivered
+// again, it and the key's later records are marked failed.
+func (r *Runtime) handleKey(ctx context.Context, records []StreamRecord, idxs []int, failedIdx []bool) {
+	for n, i := range idxs {
+		if err := r.handleRecord(ctx, records[i]); err != nil {
+			r.deps.Logger.ErrorContext(ctx, "record not handled; reported for redelivery",
+				"consumer", r.consumer.Name, "shard", records[i].Shard, "sequence", records[i].SequenceNumber,
+				"held", len(idxs)-n-1, "error", err)
+			for _, j := range idxs[n:] {
+				failedIdx[j] = true
+			}
+			return
+		}
+	}
 }
 
 // groupByKey returns the partition keys in order of first appearance, and
