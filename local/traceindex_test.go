@@ -1,9 +1,15 @@
 package local
 
 import (
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
+
+	"go.etcd.io/bbolt"
 
 	"github.com/troupehq/troupe/consumers"
 )
@@ -75,5 +81,52 @@ func TestTraceIndexKeepsTheMostRecent(t *testing.T) {
 	}
 	if len(x.byCorr) != 3 {
 		t.Errorf("byCorr holds %d chains, want 3", len(x.byCorr))
+	}
+}
+
+// The log keeps about as many events as the index, and a restart reads the
+// most recent back.
+func TestTracerLogIsBounded(t *testing.T) {
+	db, err := bbolt.Open(filepath.Join(t.TempDir(), "t.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	tr, err := openTracer(db, db.Update, quiet, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		tr.keep([]traceRecord{tev(fmt.Sprint(i), fmt.Sprint(i), i)})
+	}
+	tr.close()
+	if tr.logged < 10 || tr.logged > 11 {
+		t.Errorf("the log holds %d events, want 10 (the bound) or one more", tr.logged)
+	}
+	var stored int
+	if err := db.View(func(tx *bbolt.Tx) error {
+		stored = tx.Bucket([]byte(traceLogBucket)).Stats().KeyN
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if stored != len(tr.batches) {
+		t.Errorf("%d batches in the log, the tracer counts %d", stored, len(tr.batches))
+	}
+
+	again, err := openTracer(db, db.Update, quiet, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.close()
+	if n := again.index.len(); n != 10 {
+		t.Errorf("after a restart the index holds %d events, want 10", n)
+	}
+	if _, evs := again.index.trace("49"); len(evs) != 1 {
+		t.Error("the newest event is not in the trace after a restart")
+	}
+	if _, evs := again.index.trace("0"); len(evs) != 0 {
+		t.Error("the oldest event is still in the trace after a restart")
 	}
 }

@@ -148,9 +148,11 @@ func (t *tracer) keep(batch []traceRecord) {
 		t.log.Warn("trace: encode a batch", "error", err)
 		return
 	}
-	drop := 0
-	for drop < len(t.batches) && t.logged+n-t.batches[drop].events >= t.index.max {
-		t.logged -= t.batches[drop].events
+	// The oldest batches go once the newer ones hold max events without
+	// them: the log keeps at least what the index does, for a restart.
+	logged, drop := t.logged, 0
+	for drop < len(t.batches) && logged+n-t.batches[drop].events >= t.index.max {
+		logged -= t.batches[drop].events
 		drop++
 	}
 	old := t.batches[:drop]
@@ -169,13 +171,12 @@ func (t *tracer) keep(batch []traceRecord) {
 		key = seq
 		return b.Put(binary.BigEndian.AppendUint64(nil, seq), v)
 	})
-	t.batches = t.batches[drop:]
-	if err != nil {
+	if err != nil { // the log is as it was; the index has the batch
 		t.log.Warn("trace: write a batch to the log", "error", err)
 		return
 	}
-	t.batches = append(t.batches, logBatch{key: key, events: n})
-	t.logged += n
+	t.batches = append(t.batches[drop:], logBatch{key: key, events: n})
+	t.logged = logged + n
 }
 
 func encodeTraceBatch(batch []traceRecord) ([]byte, error) {
