@@ -83,14 +83,10 @@ func (p *Publisher) run(ctx context.Context, l *leg, pending []int) {
 // round plans the pending entries into batches and sends them, up to
 // Concurrency at a time. It reports whether any entry needs a retry.
 func (p *Publisher) round(ctx context.Context, l *leg, pending []int) (retried bool) {
-	batches := l.plan(pending)
-	if len(batches) == 1 { // the usual case: no goroutine to start (and grow)
-		return p.sendBatch(ctx, l, batches[0])
-	}
 	var mu sync.Mutex
 	sem := make(chan struct{}, p.cfg.Concurrency)
 	var wg sync.WaitGroup
-	for _, batch := range batches {
+	for _, batch := range l.plan(pending) {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {

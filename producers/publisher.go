@@ -66,11 +66,10 @@ func (p *Publisher) Publish(ctx context.Context, evs ...events.Envelope) ([]Resu
 		}
 		return results, err
 	}
-	// The legs go side by side: the stream's on a goroutine of its own, the
-	// bus's on the caller's.
 	var wg sync.WaitGroup
-	wg.Go(func() { p.run(ctx, p.streamLeg(batch, results), batch.valid) })
-	p.run(ctx, p.busLeg(batch, results), batch.valid)
+	wg.Add(2)
+	go func() { defer wg.Done(); p.run(ctx, p.busLeg(batch, results), batch.valid) }()
+	go func() { defer wg.Done(); p.run(ctx, p.streamLeg(batch, results), batch.valid) }()
 	wg.Wait()
 	return results, summarize(results)
 }
