@@ -116,19 +116,13 @@ func benchEngine(b *testing.B, idempotency bool, observe func(consumers.Outcome)
 }
 
 func benchThroughput(b *testing.B, idempotency bool) {
-	warmEntries, warmIDs := benchload.PlacedEntries(b, warmupEvents, "")
 	entries, ids := benchload.PlacedEntries(b, b.N, "")
-	warm, tr := benchload.NewTracker(warmIDs), benchload.NewTracker(ids)
-	var cur atomic.Pointer[benchload.Tracker]
-	cur.Store(warm)
-	client, eng, stop := benchEngine(b, idempotency, func(o consumers.Outcome) { cur.Load().Observe(o) })
+	tr := benchload.NewTracker(ids)
+	client, eng, stop := warmEngine(b, idempotency, tr, warmupEvents,
+		func(c *eventbridge.Client, entries []ebtypes.PutEventsRequestEntry, _ []string, _ *benchload.Tracker) error {
+			return benchload.PublishAll(c, entries)
+		})
 	defer stop()
-
-	if err := benchload.PublishAll(client, warmEntries); err != nil {
-		b.Fatalf("warm-up: %v", err)
-	}
-	warm.Wait(b, benchload.CompletionTimeout(warmupEvents))
-	cur.Store(tr)
 	before := eng.Commits()
 
 	b.ResetTimer()
@@ -147,6 +141,27 @@ func benchThroughput(b *testing.B, idempotency bool) {
 	b.ReportMetric(float64(b.N)/acked.Seconds(), "acked-events/s")
 	b.ReportMetric(float64(cpuTime(b)-cpu0)/float64(b.N)/1e3, "cpu-us/event")
 	reportCommits(b, before, eng.Commits(), b.N)
+}
+
+// warmEngine is benchEngine after a warm-up: publish sends nWarm events of
+// their own, tracked by a tracker of their own, and warmEngine waits until
+// they are all processed before it turns the engine's outcomes to tr.
+func warmEngine(b *testing.B, idempotency bool, tr *benchload.Tracker, nWarm int,
+	publish func(*eventbridge.Client, []ebtypes.PutEventsRequestEntry, []string, *benchload.Tracker) error,
+) (*eventbridge.Client, *local.Engine, func()) {
+	b.Helper()
+	warmEntries, warmIDs := benchload.PlacedEntries(b, nWarm, "")
+	warm := benchload.NewTracker(warmIDs)
+	var cur atomic.Pointer[benchload.Tracker]
+	cur.Store(warm)
+	client, eng, stop := benchEngine(b, idempotency, func(o consumers.Outcome) { cur.Load().Observe(o) })
+	if err := publish(client, warmEntries, warmIDs, warm); err != nil {
+		stop()
+		b.Fatalf("warm-up: %v", err)
+	}
+	warm.Wait(b, benchload.CompletionTimeout(nWarm))
+	cur.Store(tr)
+	return client, eng, stop
 }
 
 // warmupEvents are published, and processed in full, before a throughput
@@ -183,19 +198,13 @@ func benchLatency(b *testing.B, idempotency bool, rate int, dur time.Duration) {
 	n := (b.N + benchload.Batch - 1) / benchload.Batch * benchload.Batch
 	n = min(n, max(benchload.Batch, int(float64(rate)*dur.Seconds())))
 	nWarm := max(benchload.Batch, int(float64(rate)*warmup.Seconds())) / benchload.Batch * benchload.Batch
-	warmEntries, warmIDs := benchload.PlacedEntries(b, nWarm, "")
 	entries, ids := benchload.PlacedEntries(b, n, "")
-	warm, tr := benchload.NewTracker(warmIDs), benchload.NewTracker(ids)
-	var cur atomic.Pointer[benchload.Tracker]
-	cur.Store(warm)
-	client, eng, stop := benchEngine(b, idempotency, func(o consumers.Outcome) { cur.Load().Observe(o) })
+	tr := benchload.NewTracker(ids)
+	client, eng, stop := warmEngine(b, idempotency, tr, nWarm,
+		func(c *eventbridge.Client, entries []ebtypes.PutEventsRequestEntry, ids []string, warm *benchload.Tracker) error {
+			return offer(c, entries, ids, warm, rate)
+		})
 	defer stop()
-
-	if err := offer(client, warmEntries, warmIDs, warm, rate); err != nil {
-		b.Fatalf("warm-up: %v", err)
-	}
-	warm.Wait(b, benchload.CompletionTimeout(nWarm))
-	cur.Store(tr)
 	before := eng.Commits()
 
 	b.ResetTimer()
