@@ -128,11 +128,11 @@ func Open(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("local: open %s: %w", path, err)
 	}
-	// Concurrent deliveries share commits (db.Batch, in the idempotency
-	// store): wait at most 2ms for company, not bbolt's default 10ms.
-	db.MaxBatchDelay = 2 * time.Millisecond
 	e := &Engine{cfg: cfg, db: db, runtimes: map[string]*consumers.Runtime{}}
 	if err := e.build(); err != nil {
+		if e.tracer != nil {
+			e.tracer.close()
+		}
 		if e.group != nil {
 			e.group.Close()
 		}
