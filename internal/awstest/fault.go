@@ -70,6 +70,7 @@ type FaultInjector struct {
 
 	mu          sync.Mutex
 	calls       map[string]int
+	maxEntries  map[string]int // the largest batch seen per target
 	entryFaults map[string][]EntryFault
 	callFaults  map[string][]CallFault
 }
@@ -83,6 +84,7 @@ func NewFaultInjector(next http.RoundTripper) *FaultInjector {
 	return &FaultInjector{
 		next:        next,
 		calls:       map[string]int{},
+		maxEntries:  map[string]int{},
 		entryFaults: map[string][]EntryFault{},
 		callFaults:  map[string][]CallFault{},
 	}
@@ -119,6 +121,34 @@ func (f *FaultInjector) Calls(target string) int {
 	return f.calls[target]
 }
 
+// MaxEntries returns the most entries (PutEvents) or records (PutRecords)
+// one call to target carried.
+func (f *FaultInjector) MaxEntries(target string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.maxEntries[target]
+}
+
+// countEntries records the size of a batch call's list, and puts the body
+// back for whoever reads it next.
+func (f *FaultInjector) countEntries(req *http.Request, shape batchShape) error {
+	raw, err := readAll(req.Body)
+	if err != nil {
+		return fmt.Errorf("awstest: read request body: %w", err)
+	}
+	setBody(req, raw)
+	var body map[string]json.RawMessage
+	var entries []json.RawMessage
+	if json.Unmarshal(raw, &body) != nil || json.Unmarshal(body[shape.list], &entries) != nil {
+		return nil // not a batch as expected: the emulator will say so
+	}
+	target := req.Header.Get("X-Amz-Target")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.maxEntries[target] = max(f.maxEntries[target], len(entries))
+	return nil
+}
+
 // RoundTrip implements http.RoundTripper.
 func (f *FaultInjector) RoundTrip(req *http.Request) (*http.Response, error) {
 	target := req.Header.Get("X-Amz-Target")
@@ -134,6 +164,11 @@ func (f *FaultInjector) RoundTrip(req *http.Request) (*http.Response, error) {
 		entryFault, f.entryFaults[target] = q[0], q[1:]
 	}
 	f.mu.Unlock()
+	if shape, ok := shapes[target]; ok && req.Body != nil {
+		if err := f.countEntries(req, shape); err != nil {
+			return nil, err
+		}
+	}
 
 	switch {
 	case callFault != nil:
