@@ -11,6 +11,12 @@
 //     INPROGRESS;
 //   - Release is a DeleteItem.
 //
+// Every call is safe to repeat after a lost answer, as the SDK's retryer does
+// after a timeout, a dropped connection or a response that fails its CRC32
+// check: an Acquire whose first attempt was written finds its own claim token
+// in the way and reports the key acquired; a Complete finds the record
+// already completed as it would have written it; a Release deletes nothing.
+//
 // Expiry is checked in the condition (against the caller's now), not left to
 // the table's TTL, which deletes expired items only eventually (typically
 // within a few days).
@@ -18,6 +24,7 @@ package idempotency
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -63,6 +70,10 @@ type Config struct {
 	// ResultAttr holds the completed run's result as a JSON string. Default
 	// "data".
 	ResultAttr string
+	// ClaimAttr holds a random token per Acquire (a string), by which a
+	// retried Acquire recognises its own write. Powertools ignores it.
+	// Default "claim".
+	ClaimAttr string
 }
 
 // SetDefaults fills in the attribute names left empty and trims TableName.
@@ -79,6 +90,7 @@ func (c *Config) SetDefaults() {
 	def(&c.InProgressExpiryAttr, "in_progress_expiration")
 	def(&c.HashAttr, "validation")
 	def(&c.ResultAttr, "data")
+	def(&c.ClaimAttr, "claim")
 }
 
 // tableNameRE is DynamoDB's rule for a table name's characters; its length,
@@ -109,6 +121,7 @@ func (c Config) Validate() error {
 	attrs := []struct{ field, name string }{
 		{"KeyAttr", c.KeyAttr}, {"StatusAttr", c.StatusAttr}, {"ExpiryAttr", c.ExpiryAttr},
 		{"InProgressExpiryAttr", c.InProgressExpiryAttr}, {"HashAttr", c.HashAttr}, {"ResultAttr", c.ResultAttr},
+		{"ClaimAttr", c.ClaimAttr},
 	}
 	seen := map[string]string{}
 	for _, a := range attrs {
@@ -195,15 +208,20 @@ func (s *Store) TableName() string { return s.cfg.TableName }
 // with now at that precision.
 //
 // When the condition fails, DynamoDB returns the record in the way with the
-// error, and Acquire returns it with acquired false: no second read.
+// error, and Acquire returns it with acquired false: no second read. If that
+// record carries this call's claim token, the SDK repeated a PutItem whose
+// first attempt was written but whose answer was lost: the key is acquired.
 func (s *Store) Acquire(ctx context.Context, rec consumers.IdempotencyRecord, now time.Time) (consumers.IdempotencyRecord, bool, error) {
 	if err := rec.CheckAcquire(); err != nil {
 		return consumers.IdempotencyRecord{}, false, err
 	}
 	rec.Status = consumers.InProgress
+	claim := rand.Text()
+	item := s.item(rec)
+	item[s.cfg.ClaimAttr] = &types.AttributeValueMemberS{Value: claim}
 	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                s.table(),
-		Item:                     s.item(rec),
+		Item:                     item,
 		ConditionExpression:      aws.String(acquireCondition),
 		ExpressionAttributeNames: s.acquireNames,
 		ExpressionAttributeValues: map[string]types.AttributeValue{
@@ -222,6 +240,9 @@ func (s *Store) Acquire(ctx context.Context, rec consumers.IdempotencyRecord, no
 				"but DynamoDB returned no item (ReturnValuesOnConditionCheckFailure ALL_OLD unsupported?): "+
 				"the record in the way is unknown", rec.Key, s.cfg.TableName)
 		}
+		if s.claimed(ccf.Item, claim) {
+			return consumers.IdempotencyRecord{}, true, nil
+		}
 		existing, derr := s.record(ccf.Item)
 		if derr != nil {
 			return consumers.IdempotencyRecord{}, false, fmt.Errorf("idempotency: acquire %q in table %q: %w", rec.Key, s.cfg.TableName, derr)
@@ -236,6 +257,10 @@ func (s *Store) Acquire(ctx context.Context, rec consumers.IdempotencyRecord, no
 // when result is empty), on condition that the record is still INPROGRESS.
 // Completing a key that is absent (never acquired, released, or removed by
 // the TTL) or already COMPLETED is an error that says which.
+//
+// A record already COMPLETED with this expiry and result is taken for this
+// call's own write, answered after a retry, and Complete returns nil: the
+// table holds what the caller asked for either way.
 //
 // The condition cannot tell the caller's lock from one taken over by another
 // run after the caller's InProgressExpiry: both are INPROGRESS.
@@ -271,6 +296,9 @@ func (s *Store) Complete(ctx context.Context, key string, expiry time.Time, resu
 		if len(ccf.Item) == 0 {
 			return fmt.Errorf("idempotency: complete %q in table %q: no record: the key was never acquired, "+
 				"was released, or expired and was removed; the caller does not hold it", key, s.cfg.TableName)
+		}
+		if s.completedAs(ccf.Item, expiry, result) {
+			return nil
 		}
 		status := "unknown"
 		if v, ok := ccf.Item[s.cfg.StatusAttr].(*types.AttributeValueMemberS); ok {

@@ -209,8 +209,9 @@ func TestItemAttributes(t *testing.T) {
 	want(item, "expiration", &types.AttributeValueMemberN{Value: "1900003600"})
 	want(item, "in_progress_expiration", &types.AttributeValueMemberN{Value: "1900000030250"})
 	want(item, "validation", &types.AttributeValueMemberS{Value: "sha256:abc"})
-	if _, ok := item["data"]; ok || len(item) != 5 {
-		t.Errorf("INPROGRESS item %v: want exactly id, status, expiration, in_progress_expiration, validation", item)
+	want(item, "claim", nil)
+	if _, ok := item["data"]; ok || len(item) != 6 {
+		t.Errorf("INPROGRESS item %v: want exactly id, status, expiration, in_progress_expiration, validation, claim", item)
 	}
 
 	if err := s.Complete(ctx, key, now.Add(2*time.Hour), json.RawMessage(`{"ok":true}`)); err != nil {
@@ -233,6 +234,46 @@ func equalAV(a, b types.AttributeValue) bool {
 		return ok && a.Value == b.Value
 	}
 	return false
+}
+
+// TestLostAnswers: a PutItem or UpdateItem that DynamoDB carried out but
+// whose answer was lost is repeated by the SDK's retryer; the repeat's
+// condition fails on the call's own write, and the Store still reports what
+// happened: the key acquired, the record completed.
+func TestLostAnswers(t *testing.T) {
+	t.Parallel()
+	cfg := awstest.Config(t)
+	table := awstest.NewTable(t, cfg)
+	inj := awstest.NewFaultInjector(nil)
+	s := newStore(t, cfg, table, inj)
+	ctx := t.Context()
+	now := time.Now()
+	key := "lost#" + awstest.Name(t, "k")
+	lost := awstest.CallFault{Status: 500, Code: "InternalFailure", Message: "answer lost", AfterForward: true}
+
+	inj.FailNextCall(awstest.TargetPutItem, lost)
+	if _, ok, err := s.Acquire(ctx, rec(key, now), now); err != nil || !ok {
+		t.Fatalf("Acquire whose first answer was lost: acquired %v, err %v; want acquired", ok, err)
+	}
+	if n := inj.Calls(awstest.TargetPutItem); n != 2 {
+		t.Fatalf("PutItem calls: %d, want 2 (the lost one and the retry)", n)
+	}
+	// Another run's Acquire is still refused: the claim is this call's alone.
+	if _, ok, err := s.Acquire(ctx, rec(key, now), now); err != nil || ok {
+		t.Fatalf("a second Acquire of the held key: acquired %v, err %v; want refused", ok, err)
+	}
+
+	inj.FailNextCall(awstest.TargetUpdateItem, lost)
+	if err := s.Complete(ctx, key, now.Add(time.Hour), json.RawMessage(`{"n":1}`)); err != nil {
+		t.Fatalf("Complete whose first answer was lost: %v", err)
+	}
+	if n := inj.Calls(awstest.TargetUpdateItem); n != 2 {
+		t.Fatalf("UpdateItem calls: %d, want 2", n)
+	}
+	// A Complete that would write something else is still an error.
+	if err := s.Complete(ctx, key, now.Add(time.Hour), json.RawMessage(`{"n":2}`)); err == nil {
+		t.Fatal("Complete of a completed record with another result: no error")
+	}
 }
 
 // TestCustomAttributes: a Config with other attribute names writes and reads
@@ -261,7 +302,7 @@ func TestCustomAttributes(t *testing.T) {
 	})
 	s, err := idempotency.New(db, idempotency.Config{
 		TableName: table, KeyAttr: "pk", StatusAttr: "st", ExpiryAttr: "ttl", InProgressExpiryAttr: "lock_ms",
-		HashAttr: "hash", ResultAttr: "res",
+		HashAttr: "hash", ResultAttr: "res", ClaimAttr: "token",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -366,7 +407,7 @@ func TestConfig(t *testing.T) {
 	c.TableName = " tbl "
 	c.SetDefaults()
 	want := idempotency.Config{TableName: "tbl", KeyAttr: "id", StatusAttr: "status", ExpiryAttr: "expiration",
-		InProgressExpiryAttr: "in_progress_expiration", HashAttr: "validation", ResultAttr: "data"}
+		InProgressExpiryAttr: "in_progress_expiration", HashAttr: "validation", ResultAttr: "data", ClaimAttr: "claim"}
 	if c != want {
 		t.Errorf("SetDefaults: %+v, want %+v", c, want)
 	}
@@ -379,6 +420,7 @@ func TestConfig(t *testing.T) {
 		{TableName: "has space"},
 		{TableName: "arn:aws:dynamodb:us-east-1:123456789012:stream/x"},
 		{TableName: "tbl", HashAttr: "data"},
+		{TableName: "tbl", ClaimAttr: "id"},
 	} {
 		bad.SetDefaults()
 		if err := bad.Validate(); err == nil {

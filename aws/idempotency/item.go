@@ -139,3 +139,17 @@ func conditionFailed(err error) (*types.ConditionalCheckFailedException, bool) {
 	}
 	return nil, false
 }
+
+// claimed reports whether item carries the claim token of an Acquire.
+func (s *Store) claimed(item map[string]types.AttributeValue, claim string) bool {
+	v, ok := item[s.cfg.ClaimAttr].(*types.AttributeValueMemberS)
+	return ok && v.Value == claim
+}
+
+// completedAs reports whether item is COMPLETED with the expiry (in seconds)
+// and the result a Complete would write.
+func (s *Store) completedAs(item map[string]types.AttributeValue, expiry time.Time, result json.RawMessage) bool {
+	rec, err := s.record(item)
+	return err == nil && rec.Status == consumers.Completed &&
+		rec.Expiry.Unix() == expiry.Unix() && string(rec.Result) == string(result)
+}

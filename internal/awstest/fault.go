@@ -27,11 +27,15 @@ const (
 type EntryFault func(i int, entry json.RawMessage) (code string, fail bool)
 
 // CallFault fails a whole call: the injector answers with Status and an AWS
-// JSON 1.1 error body of type Code, and the emulator never sees the call.
+// JSON 1.1 error body of type Code, and the emulator never sees the call,
+// unless AfterForward is set.
 type CallFault struct {
 	Status  int    // e.g. 500, or 400 for ThrottlingException
 	Code    string // e.g. "InternalFailure", "ThrottlingException"
 	Message string
+	// AfterForward makes it a lost answer: the call is carried out by the
+	// emulator, and its response replaced by the fault.
+	AfterForward bool
 }
 
 // batchShape is where a batch call keeps its entries and its failure count,
@@ -171,20 +175,33 @@ func (f *FaultInjector) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 
 	switch {
+	case callFault != nil && callFault.AfterForward:
+		resp, err := f.next.RoundTrip(req)
+		if err != nil {
+			return nil, err
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return callFault.response(req), nil
 	case callFault != nil:
 		if req.Body != nil {
 			io.Copy(io.Discard, req.Body)
 			req.Body.Close()
 		}
-		body, _ := json.Marshal(map[string]string{"__type": callFault.Code, "message": callFault.Message})
-		resp := jsonResponse(req, callFault.Status, body)
-		resp.Header.Set("X-Amzn-ErrorType", callFault.Code)
-		return resp, nil
+		return callFault.response(req), nil
 	case entryFault != nil:
 		return f.failEntries(req, shapes[target], entryFault)
 	default:
 		return f.next.RoundTrip(req)
 	}
+}
+
+// response is the fault's answer to req, in the AWS JSON error shape.
+func (c *CallFault) response(req *http.Request) *http.Response {
+	body, _ := json.Marshal(map[string]string{"__type": c.Code, "message": c.Message})
+	resp := jsonResponse(req, c.Status, body)
+	resp.Header.Set("X-Amzn-ErrorType", c.Code)
+	return resp
 }
 
 // failed is one injected per-entry failure, at its index in the original batch.
