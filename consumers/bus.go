@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+
 	"github.com/troupehq/troupe/events"
 )
 
@@ -44,7 +46,9 @@ func (r *Runtime) HandleBusEvent(ctx context.Context, raw json.RawMessage) error
 // the detail if present (and removed from the data), else 1.
 func EnvelopeFromBus(raw []byte) (events.Envelope, error) {
 	var ev busEvent
-	if err := json.Unmarshal(raw, &ev); err != nil {
+	// JSON v2: one pass over the event, where encoding/json makes two; every
+	// bus delivery decodes one.
+	if err := jsonv2.Unmarshal(raw, &ev); err != nil {
 		return events.Envelope{}, fmt.Errorf("%w: not an EventBridge event: %v", errDecode, err)
 	}
 	if ev.ID == "" || ev.DetailType == "" || ev.Source == "" || len(ev.Detail) == 0 {

@@ -16,6 +16,9 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // SpecVersion is the CloudEvents version of every envelope.
@@ -154,36 +157,79 @@ func fieldErr(field, format string, args ...any) *FieldError {
 	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }
 
-// decodeStrict unmarshals b into v, rejecting unknown fields and trailing
-// data, and turns encoding/json's errors into a *FieldError.
+// decodeStrict unmarshals b into v, rejecting unknown fields, duplicate
+// names, invalid UTF-8 and trailing data, and turns the errors into a
+// *FieldError. It uses the JSON v2 decoder (encoding/json/v2's module
+// mirror): one pass over b, where encoding/json's strict Decoder copies and
+// scans it twice; events are decoded at every hop, so this is most of their
+// decoding cost. Names match case-sensitively, as CloudEvents attributes and
+// JSON Schema properties do.
 func decodeStrict(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := jsonv2.Unmarshal(b, v, jsonv2.RejectUnknownMembers(true)); err != nil {
 		return jsonFieldError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return &FieldError{Reason: "unexpected data after the JSON value"}
 	}
 	return nil
 }
 
+// jsonFieldError says which field is wrong and why, in the words the
+// decoder's callers show to people.
 func jsonFieldError(err error) error {
-	var typeErr *json.UnmarshalTypeError
-	var syntaxErr *json.SyntaxError
+	var semErr *jsonv2.SemanticError
+	var synErr *jsontext.SyntacticError
 	var timeErr *time.ParseError
 	switch {
-	case errors.As(err, &typeErr):
-		return fieldErr(typeErr.Field, "expected %s, got JSON %s", typeErr.Type, typeErr.Value)
-	case errors.As(err, &syntaxErr):
-		return &FieldError{Reason: fmt.Sprintf("malformed JSON at byte %d: %v", syntaxErr.Offset, syntaxErr)}
-	case errors.As(err, &timeErr):
-		return fieldErr("time", "must be an RFC 3339 timestamp: %v", timeErr)
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return &FieldError{Reason: "malformed JSON: unexpected end of input"}
-	}
-	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return fieldErr(strings.Trim(name, `"`), "unknown field")
+	case errors.As(err, &synErr):
+		if strings.Contains(synErr.Error(), "after top-level value") {
+			return &FieldError{Reason: "unexpected data after the JSON value"}
+		}
+		if errors.Is(synErr.Err, jsontext.ErrDuplicateName) {
+			return fieldErr(dotted(synErr.JSONPointer), "appears twice (at byte %d): give each field once", synErr.ByteOffset)
+		}
+		return &FieldError{Reason: fmt.Sprintf("malformed JSON at byte %d: %v", synErr.ByteOffset, synErr.Err)}
+	case errors.As(err, &semErr):
+		field := dotted(semErr.JSONPointer)
+		switch {
+		case errors.Is(semErr.Err, jsonv2.ErrUnknownName):
+			return fieldErr(field, "unknown field")
+		case errors.As(semErr.Err, &timeErr):
+			return fieldErr(field, "must be an RFC 3339 timestamp: %v", timeErr)
+		case semErr.GoType != nil && semErr.JSONKind != 0:
+			return fieldErr(field, "expected %s, got JSON %s", semErr.GoType, kindName(semErr.JSONKind))
+		case semErr.Err != nil:
+			return fieldErr(field, "%v", semErr.Err)
+		}
+		return fieldErr(field, "%v", semErr)
 	}
 	return &FieldError{Reason: err.Error()}
+}
+
+// dotted turns a JSON Pointer ("/items/0/sku") into a FieldError path
+// ("items.0.sku").
+func dotted(p jsontext.Pointer) string {
+	var parts []string
+	for tok := range p.Tokens() {
+		parts = append(parts, tok)
+	}
+	return strings.Join(parts, ".")
+}
+
+// kindName names a JSON kind as people say it.
+func kindName(k jsontext.Kind) string {
+	switch k {
+	case '"':
+		return "string"
+	case '0':
+		return "number"
+	case 't', 'f':
+		return "boolean"
+	case 'n':
+		return "null"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	}
+	return k.String()
 }
