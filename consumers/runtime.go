@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/troupehq/troupe/events"
+	"github.com/troupehq/troupe/internal/workers"
 	"github.com/troupehq/troupe/topology"
 )
 
@@ -49,6 +50,7 @@ type Runtime struct {
 	deps     Deps
 	onBus    HandlerFunc
 	onStream HandlerFunc
+	workers  *workers.Pool // run a stream batch's keys (see HandleStreamBatch)
 
 	handled, duplicates atomic.Int64
 }
@@ -91,7 +93,7 @@ func New(c topology.Consumer, deps Deps) (*Runtime, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("consumer %s: %w", c.Name, err)
 	}
-	r := &Runtime{consumer: c, deps: deps}
+	r := &Runtime{consumer: c, deps: deps, workers: workers.New(10 * time.Second)}
 	r.onBus = r.chain(true)
 	r.onStream = r.chain(false)
 	return r, nil

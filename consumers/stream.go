@@ -31,12 +31,13 @@ type StreamRecord struct {
 func (r *Runtime) HandleStreamBatch(ctx context.Context, records []StreamRecord) (failed []string) {
 	keys, byKey := groupByKey(records)
 	failedIdx := make([]bool, len(records))
-	// Up to Concurrency workers take the keys in turn (a goroutine per key
-	// grew a fresh stack for each).
+	// Up to Concurrency of the runtime's workers take the keys in turn.
 	next := make(chan []int)
 	var wg sync.WaitGroup
 	for range min(r.consumer.Function.Concurrency, len(keys)) {
-		wg.Go(func() {
+		wg.Add(1)
+		r.workers.Go(func() {
+			defer wg.Done()
 			for idxs := range next {
 				r.handleKey(ctx, records, idxs, failedIdx)
 			}

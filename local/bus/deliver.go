@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/troupehq/troupe/internal/workers"
 )
 
 // window bounds the events one target holds in memory (being delivered,
@@ -141,7 +143,7 @@ type outcome struct {
 }
 
 // runner delivers to one target. Its fields below the line are owned by its
-// run goroutine; Deliver and DeadLetter run in goroutines of their own and
+// run goroutine; Deliver and DeadLetter run on its workers and
 // report to it on results.
 type runner struct {
 	b          *Bus
@@ -149,6 +151,7 @@ type runner struct {
 	maxRetries int
 	maxAge     time.Duration
 	wake       chan struct{} // new events in the log
+	workers    *workers.Pool // run Deliver and DeadLetter calls
 	results    chan outcome
 	stats      stats
 	skip       map[uint64]struct{} // done before the restart, at or above next; set by Start
@@ -170,6 +173,7 @@ func newRunner(b *Bus, t Target) *runner {
 		maxRetries: *t.RetryPolicy.MaximumRetryAttempts,
 		maxAge:     time.Duration(t.RetryPolicy.MaximumEventAgeInSeconds) * time.Second,
 		wake:       make(chan struct{}, 1),
+		workers:    workers.New(10 * time.Second),
 		results:    make(chan outcome, t.Concurrency),
 		skip:       map[uint64]struct{}{},
 		pending:    map[uint64]*delivery{},
@@ -273,20 +277,20 @@ func (r *runner) launch(ctx context.Context) {
 		}
 		r.inflight++
 		if d.dead {
-			go func() {
+			r.workers.Go(func() {
 				r.results <- outcome{d, safely("DeadLetter", func() error {
 					return r.t.DeadLetter(ctx, d.rec.event, d.lastErr, d.attempts)
 				})}
-			}()
+			})
 			continue
 		}
 		d.attempts++
 		if d.attempts > 1 {
 			r.stats.retried.Add(1)
 		}
-		go func() {
+		r.workers.Go(func() {
 			r.results <- outcome{d, safely("Deliver", func() error { return r.t.Deliver(ctx, d.rec.event) })}
-		}()
+		})
 	}
 }
 
