@@ -83,10 +83,14 @@ func (p *Publisher) run(ctx context.Context, l *leg, pending []int) {
 // round plans the pending entries into batches and sends them, up to
 // Concurrency at a time. It reports whether any entry needs a retry.
 func (p *Publisher) round(ctx context.Context, l *leg, pending []int) (retried bool) {
+	batches := l.plan(pending)
+	if len(batches) == 1 { // the usual case (a consumer's emits): no goroutine to wait for
+		return p.sendBatch(ctx, l, batches[0])
+	}
 	var mu sync.Mutex
 	sem := make(chan struct{}, p.cfg.Concurrency)
 	var wg sync.WaitGroup
-	for _, batch := range l.plan(pending) {
+	for _, batch := range batches {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
