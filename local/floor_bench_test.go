@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -129,18 +130,23 @@ func emitFloor[T any](set *schemas.Set, trigger events.Envelope, def events.Def[
 
 // BenchmarkChainFloorStorage is the storage half of the floor: the bbolt
 // writes one chain needs at the least, with every commit synced as troupe
-// dev syncs its acknowledgements, and many chains per commit (chainsPerCommit,
-// as under load): the four events appended to the bus log and three of them
-// to the stream (sequential keys, their encoded size), and six idempotency
-// records (keyed by consumer and UUIDv7 event id, as troupe dev keys
-// them). No reads, no progress, no trace. cpu-us/chain, added to
+// dev syncs its acknowledgements, and many chains per commit (100, about
+// what troupe dev's commits carry under load, and 1,000): the four events
+// appended to the bus log and three of them to the stream (sequential keys,
+// their encoded size), and six idempotency records (keyed by consumer and
+// UUIDv7 event id, as troupe dev keys them). No reads, no progress, no trace. cpu-us/chain, added to
 // BenchmarkChainFloor's time per chain, bounds the CPU a chain costs;
 // writer-ceiling-events/s is the most chains per second bbolt's one writer
 // could store this way.
 //
 //	go test -run '^$' -bench ChainFloorStorage ./local/
 func BenchmarkChainFloorStorage(b *testing.B) {
-	const chainsPerCommit = 100
+	for _, n := range []int{100, 1000} {
+		b.Run(fmt.Sprintf("chains-per-commit=%d", n), func(b *testing.B) { storeChains(b, n) })
+	}
+}
+
+func storeChains(b *testing.B, chainsPerCommit int) {
 	db, err := bbolt.Open(filepath.Join(b.TempDir(), "floor.db"), 0o600, nil)
 	if err != nil {
 		b.Fatal(err)
