@@ -8,6 +8,7 @@ import (
 	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/troupehq/troupe/events"
 )
@@ -47,8 +48,10 @@ func (r *Runtime) HandleBusEvent(ctx context.Context, raw json.RawMessage) error
 func EnvelopeFromBus(raw []byte) (events.Envelope, error) {
 	var ev busEvent
 	// JSON v2: one pass over the event, where encoding/json makes two; every
-	// bus delivery decodes one.
-	if err := jsonv2.Unmarshal(raw, &ev); err != nil {
+	// bus delivery decodes one. As lenient as EventBridge and encoding/json
+	// with a detail from a foreign system (a name twice, invalid UTF-8); a
+	// troupe envelope in it is then decoded strictly.
+	if err := jsonv2.Unmarshal(raw, &ev, jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)); err != nil {
 		return events.Envelope{}, fmt.Errorf("%w: not an EventBridge event: %v", errDecode, err)
 	}
 	if ev.ID == "" || ev.DetailType == "" || ev.Source == "" || len(ev.Detail) == 0 {

@@ -237,6 +237,13 @@ func TestForeignBusEventsAreWrapped(t *testing.T) {
 	if e, err = consumers.EnvelopeFromBus([]byte(withVersion)); err != nil || e.DataVersion != 3 || strings.Contains(string(e.Data), "dataversion") {
 		t.Fatalf("dataversion in the detail: %+v, %v", e, err)
 	}
+	// A system that knows nothing of troupe may send JSON that is loose but
+	// valid to EventBridge and to encoding/json: a name given twice. It is
+	// delivered as it came, not refused at the consumer.
+	twice := strings.Replace(string(raw), `"reason": "card expired"`, `"reason": "card expired", "reason": "card lost"`, 1)
+	if e, err = consumers.EnvelopeFromBus([]byte(twice)); err != nil || !strings.Contains(string(e.Data), `"card lost"`) {
+		t.Fatalf("a detail with a name given twice: %+v, %v", e, err)
+	}
 }
 
 func TestTroupeBusEventSampleDecodes(t *testing.T) {
