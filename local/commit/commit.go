@@ -70,17 +70,26 @@ func New(db *bbolt.DB) *Group {
 }
 
 // Do is a Func: it runs fn in the next shared transaction.
-func (g *Group) Do(fn func(*bbolt.Tx) error) error {
+func (g *Group) Do(fn func(*bbolt.Tx) error) error { return g.Enqueue(fn)() }
+
+// Enqueue queues fn for the next shared transaction and returns at once;
+// wait returns fn's outcome once its transaction is committed (or at once,
+// ErrClosed, after Close). Transactions commit in queue order: whatever any
+// writer queues after Enqueue returns is committed in the same transaction
+// as fn or a later one, never before it.
+func (g *Group) Enqueue(fn func(*bbolt.Tx) error) (wait func() error) {
 	j := &job{fn: fn, done: make(chan struct{})}
 	g.mu.RLock()
 	if g.closed {
 		g.mu.RUnlock()
-		return ErrClosed
+		return func() error { return ErrClosed }
 	}
 	g.in <- j
 	g.mu.RUnlock()
-	<-j.done
-	return j.err
+	return func() error {
+		<-j.done
+		return j.err
+	}
 }
 
 // Close commits what is queued, then stops the group; Do returns ErrClosed

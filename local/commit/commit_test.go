@@ -188,3 +188,29 @@ func BenchmarkWriters(b *testing.B) {
 		})
 	}
 }
+
+// TestEnqueueKeepsQueueOrder: Enqueue returns before the commit, wait
+// returns its outcome, and a function queued after Enqueue returned sees the
+// first one's write: it runs after it, in its transaction or a later one.
+func TestEnqueueKeepsQueueOrder(t *testing.T) {
+	db, g := open(t)
+	for i := range 50 {
+		first := g.Enqueue(put(i))
+		second := g.Enqueue(func(tx *bbolt.Tx) error {
+			if tx.Bucket([]byte("b")).Get(binary.BigEndian.AppendUint64(nil, uint64(i))) == nil {
+				return fmt.Errorf("round %d: the write queued before this one is not there", i)
+			}
+			return nil
+		})
+		if err := errors.Join(first(), second()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := count(t, db); n != 50 {
+		t.Fatalf("%d keys, want 50", n)
+	}
+	g.Close()
+	if err := g.Enqueue(put(99))(); !errors.Is(err, commit.ErrClosed) {
+		t.Fatalf("Enqueue after Close: %v, want ErrClosed", err)
+	}
+}
