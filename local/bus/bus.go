@@ -89,6 +89,15 @@ type Config struct {
 	// targets' progress (default db.Update). An engine passes its
 	// commit.Group's Do, to share commits with its other writers.
 	Commit commit.Func
+	// Enqueue, when set, runs the log's appends instead of Commit: it
+	// queues a write and returns at once, and its wait returns once the
+	// write is committed. Transactions must commit in queue order
+	// (commit.Group.Enqueue does), so that nothing a target does about an
+	// event can be durable before the event: the bus then hands events to
+	// its targets as soon as their append is queued, before their commit is
+	// synced, and queues the next appends without waiting for it. SendBatch
+	// still returns only once its events are on disk.
+	Enqueue func(fn func(*bbolt.Tx) error) (wait func() error)
 }
 
 // SetDefaults fills in the fields left zero.
@@ -148,7 +157,10 @@ type Bus struct {
 	closeErr   error // set in closeOnce
 	appends    chan *appendReq
 	commitDone chan struct{}
-	head       atomic.Uint64 // the next sequence number the log will assign
+	pending    chan queuedAppend // queued appends, in order, for settle (Enqueue only)
+	head       atomic.Uint64     // the next sequence number the log will assign
+	durable    atomic.Uint64     // the first sequence number not yet known to be on disk
+	next       uint64            // the next sequence number to assign; owned by commitLoop
 	recent     recent
 
 	// delivery side
@@ -200,7 +212,9 @@ func Open(db *bbolt.DB, name string, cfg Config) (*Bus, error) {
 		if _, err := top.CreateBucketIfNotExists(bucketTargets); err != nil {
 			return err
 		}
-		b.head.Store(lg.Sequence() + 1)
+		b.next = lg.Sequence() + 1
+		b.head.Store(b.next)
+		b.durable.Store(b.next)
 		return nil
 	})
 	if err != nil {

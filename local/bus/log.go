@@ -99,6 +99,11 @@ func (b *Bus) read(seq, end uint64, max int) (recs []*record, upto uint64, err e
 	if recs := b.recent.get(nil, seq, end, max); len(recs) > 0 {
 		return recs, recs[len(recs)-1].seq + 1, nil
 	}
+	// The log holds only what is on disk: read no further, or events handed
+	// out early and not yet committed would be taken for trimmed ones.
+	if end = min(end, b.durable.Load()); seq >= end {
+		return nil, seq, nil
+	}
 	err = b.db.View(func(tx *bbolt.Tx) error {
 		c := tx.Bucket(b.top).Bucket(bucketLog).Cursor()
 		for k, v := c.Seek(seqKey(seq)); k != nil && len(recs) < max; k, v = c.Next() {

@@ -215,9 +215,16 @@ func (b *Bus) event(id string, e *producers.BusEntry, now time.Time) ([]byte, er
 // commitLoop appends the events of SendBatch calls to the log, as many calls
 // per transaction as are waiting (group commit: while one transaction
 // syncs, the next calls queue up and share the next sync). It runs from Open
-// until Close closes appends.
+// until Close closes appends. With Config.Enqueue it does not wait for a
+// commit: settle does, in order.
 func (b *Bus) commitLoop() {
 	defer close(b.commitDone)
+	if b.cfg.Enqueue != nil {
+		b.pending = make(chan queuedAppend, 1024)
+		settled := make(chan struct{})
+		go b.settle(settled)
+		defer func() { close(b.pending); <-settled }()
+	}
 	var batch []*appendReq
 	for req := range b.appends {
 		batch = append(batch[:0], req)
@@ -239,32 +246,72 @@ func (b *Bus) commitLoop() {
 	}
 }
 
+// queuedAppend is a batch of appends queued for commit, for settle.
+type queuedAppend struct {
+	batch []*appendReq
+	end   uint64 // the sequence number after its last event
+	wait  func() error
+}
+
 func (b *Bus) commit(batch []*appendReq) {
+	// Sequence numbers are assigned here, in the order of the queue, rather
+	// than in the transaction: the events may be handed out before it
+	// commits (Config.Enqueue), and a rolled-back transaction that runs
+	// again must write the same ones.
 	var recs []*record
-	err := b.cfg.Commit(func(tx *bbolt.Tx) error {
-		recs = recs[:0]
+	seq := b.next
+	for _, req := range batch {
+		req.seqs = req.seqs[:0]
+		ingest := req.ingest.UnixNano()
+		for _, ev := range req.events {
+			req.seqs = append(req.seqs, seq)
+			recs = append(recs, &record{seq: seq, ingest: ingest, event: ev, only: req.only})
+			seq++
+		}
+	}
+	b.next = seq
+	write := func(tx *bbolt.Tx) error {
 		lg := tx.Bucket(b.top).Bucket(bucketLog)
-		for _, req := range batch {
-			req.seqs = req.seqs[:0]
-			ingest := req.ingest.UnixNano()
-			for _, ev := range req.events {
-				seq, err := lg.NextSequence()
-				if err != nil {
-					return err
-				}
-				if err := lg.Put(seqKey(seq), encodeValue(ingest, req.only, ev)); err != nil {
-					return err
-				}
-				req.seqs = append(req.seqs, seq)
-				recs = append(recs, &record{seq: seq, ingest: ingest, event: ev, only: req.only})
+		for _, r := range recs {
+			if err := lg.Put(seqKey(r.seq), encodeValue(r.ingest, r.only, r.event)); err != nil {
+				return err
 			}
 		}
-		return nil
-	})
-	if err == nil {
+		return lg.SetSequence(seq - 1)
+	}
+	publish := func() {
 		b.recent.add(recs)
-		b.head.Store(recs[len(recs)-1].seq + 1)
+		b.head.Store(seq)
 		b.wakeRunners()
+	}
+	if b.cfg.Enqueue != nil {
+		wait := b.cfg.Enqueue(write)
+		publish()
+		b.pending <- queuedAppend{batch: slices.Clone(batch), end: seq, wait: wait}
+		return
+	}
+	err := b.cfg.Commit(write)
+	if err == nil {
+		publish()
+	}
+	b.settled(batch, seq, err)
+}
+
+// settle waits for the queued appends' commits, in order, until pending is
+// closed.
+func (b *Bus) settle(done chan<- struct{}) {
+	defer close(done)
+	for q := range b.pending {
+		b.settled(q.batch, q.end, q.wait())
+	}
+}
+
+// settled answers the SendBatch calls of a batch whose commit is over.
+func (b *Bus) settled(batch []*appendReq, end uint64, err error) {
+	if err == nil {
+		// Commits are in queue order: all before end is on disk.
+		b.durable.Store(end)
+		b.wakeRunners() // a runner may wait to read the log up to here
 	}
 	for _, req := range batch {
 		req.err = err

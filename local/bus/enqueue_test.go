@@ -1,0 +1,104 @@
+package bus_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/troupehq/troupe/local/bus"
+	"github.com/troupehq/troupe/local/commit"
+	"github.com/troupehq/troupe/producers"
+)
+
+// With Config.Enqueue, an event reaches its targets once its append is
+// queued, before the append's commit is known, while SendBatch still waits
+// for that commit; and the log holds it once SendBatch returns.
+func TestEnqueueHandsEventsOutBeforeTheirCommit(t *testing.T) {
+	db := openDB(t, "")
+	g := commit.New(db)
+	t.Cleanup(g.Close) // after the bus's Close: cleanups run last first
+	release := make(chan struct{})
+	enqueue := func(fn func(*bbolt.Tx) error) func() error {
+		wait := g.Enqueue(fn)
+		return func() error { <-release; return wait() }
+	}
+	b := openBus(t, db, bus.Config{Commit: g.Do, Enqueue: enqueue})
+	rec := newRecorder()
+	if err := b.AddTarget(bus.Target{Name: "all", Deliver: rec.Deliver}); err != nil {
+		t.Fatal(err)
+	}
+	start(t, b)
+
+	type sent struct {
+		res []producers.EntryResult
+		err error
+	}
+	done := make(chan sent, 1)
+	go func() {
+		res, err := b.SendBatch(context.Background(), []producers.BusEntry{entry(1), entry(2)})
+		done <- sent{res, err}
+	}()
+	rec.wait(t, 2)
+	select {
+	case s := <-done:
+		t.Fatalf("SendBatch returned (%v) before its commit was known", s.err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	s := <-done
+	if s.err != nil {
+		t.Fatal(s.err)
+	}
+	for _, r := range s.res {
+		if rec.deliveries(r.ID) != 1 {
+			t.Fatalf("SendBatch answered %s, delivered %d times", r.ID, rec.deliveries(r.ID))
+		}
+	}
+
+	// The next appends are queued without waiting for the ones before:
+	// many SendBatch calls at once all get their events out, in order.
+	for i := range 20 {
+		send(t, b, entry(10+i))
+	}
+	rec.wait(t, 22)
+}
+
+// After a restart, events appended through Enqueue are in the log, with
+// their sequence numbers, and new ones follow them.
+func TestEnqueueAppendsSurviveARestart(t *testing.T) {
+	path := t.TempDir() + "/bus.db"
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := commit.New(db)
+	b, err := bus.Open(db, "test", bus.Config{Commit: g.Do, Enqueue: g.Enqueue})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := send(t, b, entry(1), entry(2), entry(3))
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	g.Close()
+	db.Close()
+
+	// An append before delivery starts must not take the sequence number
+	// of an earlier event: it would overwrite it in the log.
+	db = openDB(t, path)
+	b = openBus(t, db, bus.Config{})
+	then := send(t, b, entry(4))
+	rec := newRecorder()
+	if err := b.AddTarget(bus.Target{Name: "all", Deliver: rec.Deliver}); err != nil {
+		t.Fatal(err)
+	}
+	start(t, b)
+	rec.wait(t, 4)
+	for _, id := range append(first, then...) {
+		if rec.deliveries(id) != 1 {
+			t.Errorf("event %s delivered %d times, want once", id, rec.deliveries(id))
+		}
+	}
+}
