@@ -130,6 +130,12 @@ type Config struct {
 	// engine passes its commit.Group's Do, to share commits with its other
 	// writers.
 	Commit commit.Func
+	// Enqueue, when set, runs WriteBatch's appends instead of Commit: it
+	// queues a write and returns at once, and its wait returns once the
+	// write is committed (commit.Group.Enqueue). Each WriteBatch then queues
+	// its own write at once, with no group of the stream's own, and calls
+	// the hook of WithQueued when it has.
+	Enqueue func(fn func(*bbolt.Tx) error) (wait func() error)
 }
 
 // SetDefaults fills the zero fields with their defaults.

@@ -62,6 +62,9 @@ func (s *Stream) WriteBatch(ctx context.Context, records []producers.StreamRecor
 	if err := s.validate(req); err != nil {
 		return nil, err
 	}
+	if s.cfg.Enqueue != nil {
+		return s.enqueue(ctx, req)
+	}
 	if s.dbBatch {
 		err := s.db.Batch(func(tx *bbolt.Tx) error { return s.writeTx(tx, []*request{req}) })
 		if err != nil {
@@ -75,6 +78,30 @@ func (s *Stream) WriteBatch(ctx context.Context, records []producers.StreamRecor
 	if req.err != nil {
 		return nil, req.err
 	}
+	return req.results, nil
+}
+
+type queuedKey struct{}
+
+// WithQueued returns a context under which WriteBatch calls queued once the
+// batch's write has its place in the queue of transactions (with
+// Config.Enqueue): whatever is queued after that is committed after it, or
+// with it. It lets a caller order another write after this one without
+// waiting for its commit.
+func WithQueued(ctx context.Context, queued func()) context.Context {
+	return context.WithValue(ctx, queuedKey{}, queued)
+}
+
+// enqueue writes req through Config.Enqueue.
+func (s *Stream) enqueue(ctx context.Context, req *request) ([]producers.EntryResult, error) {
+	wait := s.cfg.Enqueue(func(tx *bbolt.Tx) error { return s.writeTx(tx, []*request{req}) })
+	if queued, ok := ctx.Value(queuedKey{}).(func()); ok {
+		queued()
+	}
+	if err := wait(); err != nil {
+		return nil, s.wrap("write", err)
+	}
+	s.notify([]*request{req})
 	return req.results, nil
 }
 
