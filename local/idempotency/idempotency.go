@@ -33,9 +33,10 @@ import (
 // and is safe for concurrent use by many goroutines. bbolt locks its file,
 // so one process at a time opens it.
 type Store struct {
-	db     *bbolt.DB
-	bucket []byte
-	commit commit.Func // writes that may share a commit (WithCommit)
+	db      *bbolt.DB
+	bucket  []byte
+	commit  commit.Func                                        // writes that may share a commit (WithCommit)
+	enqueue func(fn func(*bbolt.Tx) error) (wait func() error) // completions queued, not waited for (WithEnqueue)
 
 	mu     sync.Mutex
 	held   map[string]item // INPROGRESS locks, by key
@@ -64,6 +65,19 @@ type Option func(*Store)
 // db.Batch): an engine passes its commit.Group's Do, so that they share
 // commits with its other writers.
 func WithCommit(f commit.Func) Option { return func(s *Store) { s.commit = f } }
+
+// WithEnqueue makes Complete return once its write is queued for commit (f
+// is commit.Group.Enqueue: transactions commit in queue order), not once it
+// is committed. Until then the record is held in memory as COMPLETED, so a
+// duplicate in this process is answered from memory. Whatever the caller
+// writes after Complete returns (the bus's progress, a stream checkpoint)
+// is committed with the record or after it, never before: after a crash, a
+// delivery whose completion was lost is not marked done either, and runs
+// again, as one that crashed before Complete does. If the commit fails, the
+// record stays held in memory until the process ends.
+func WithEnqueue(f func(fn func(*bbolt.Tx) error) (wait func() error)) Option {
+	return func(s *Store) { s.enqueue = f }
+}
 
 // New returns a Store on the bucket of db, creating the bucket if needed.
 // The caller opens and closes db; the Store must not be used after.
@@ -174,8 +188,11 @@ func (s *Store) Complete(ctx context.Context, key string, expiry time.Time, resu
 	s.mu.Lock()
 	it, ok := s.held[key]
 	s.mu.Unlock()
-	if !ok {
+	switch {
+	case !ok:
 		return s.fail("complete", key, s.notHeld(key))
+	case it.Status != string(consumers.InProgress): // a completion on its way to disk (WithEnqueue)
+		return s.fail("complete", key, fmt.Errorf("the record is %s, not %s: the caller does not hold it", it.Status, consumers.InProgress))
 	}
 	it.Status = string(consumers.Completed)
 	it.Expiration = expiry.Unix()
@@ -187,15 +204,28 @@ func (s *Store) Complete(ctx context.Context, key string, expiry time.Time, resu
 	if err != nil {
 		return s.fail("complete", key, err)
 	}
-	// Concurrent completions share one commit (one fsync). fn may run
-	// again after a rolled-back batch: it only puts.
-	err = s.commit(func(tx *bbolt.Tx) error {
+	// fn may run again after a rolled-back batch: it only puts.
+	put := func(tx *bbolt.Tx) error {
 		b, err := s.bucketOf(tx)
 		if err != nil {
 			return err
 		}
 		return b.Put([]byte(key), nv)
-	})
+	}
+	if s.enqueue != nil {
+		s.mu.Lock()
+		s.held[key] = it // COMPLETED, until its commit
+		s.mu.Unlock()
+		wait := s.enqueue(put)
+		go func() {
+			if wait() == nil {
+				s.release(key, it.claim)
+			}
+		}()
+		return nil
+	}
+	// Concurrent completions share one commit (one fsync).
+	err = s.commit(put)
 	if err != nil {
 		return s.fail("complete", key, err)
 	}
@@ -203,6 +233,15 @@ func (s *Store) Complete(ctx context.Context, key string, expiry time.Time, resu
 	delete(s.held, key)
 	s.mu.Unlock()
 	return nil
+}
+
+// release lets go of the key held by claim, if it still holds it.
+func (s *Store) release(key string, claim uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cur, ok := s.held[key]; ok && cur.claim == claim {
+		delete(s.held, key)
+	}
 }
 
 // notHeld says why the caller does not hold key.
@@ -283,8 +322,13 @@ func (s *Store) deleteRecord(op, key string) error {
 // process that died, and waiting for its expiry would only delay its events.
 func (s *Store) ReleaseInProgress() (int, error) {
 	s.mu.Lock()
-	n := len(s.held)
-	clear(s.held)
+	n := 0
+	for key, it := range s.held {
+		if it.Status == string(consumers.InProgress) { // not a completion on its way to disk
+			delete(s.held, key)
+			n++
+		}
+	}
 	s.mu.Unlock()
 	m, err := s.deleteWhere(func(it item) bool { return it.Status == string(consumers.InProgress) })
 	return n + m, err

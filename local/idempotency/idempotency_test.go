@@ -61,6 +61,79 @@ func TestConformanceSharedCommits(t *testing.T) {
 	idempotencytest.Run(t, func(*testing.T) consumers.IdempotencyStore { return s })
 }
 
+// TestConformanceEnqueuedCompletions runs the suite with completions queued
+// for commit and not waited for (WithEnqueue), as troupe dev's engine runs it.
+func TestConformanceEnqueuedCompletions(t *testing.T) {
+	t.Parallel()
+	db := openDB(t, filepath.Join(t.TempDir(), "troupe.db"))
+	g := commit.New(db)
+	t.Cleanup(func() { g.Close(); db.Close() })
+	s, err := idempotency.New(db, "idempotency", idempotency.WithCommit(g.Do), idempotency.WithEnqueue(g.Enqueue))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idempotencytest.Run(t, func(*testing.T) consumers.IdempotencyStore { return s })
+}
+
+// TestEnqueuedCompletion: with WithEnqueue, Complete returns before its
+// commit is known; meanwhile the key is a duplicate, answered from memory,
+// and once the commit is known the record is read from the file, after a
+// reopen too.
+func TestEnqueuedCompletion(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "troupe.db")
+	now := time.Unix(1_900_000_000, 0)
+	ctx := t.Context()
+	db := openDB(t, path)
+	g := commit.New(db)
+	release := make(chan struct{})
+	committed := make(chan error, 1)
+	enqueue := func(fn func(*bbolt.Tx) error) func() error {
+		wait := g.Enqueue(fn)
+		return func() error {
+			<-release
+			err := wait()
+			committed <- err
+			return err
+		}
+	}
+	s, err := idempotency.New(db, "idem", idempotency.WithCommit(g.Do), idempotency.WithEnqueue(enqueue))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := s.Acquire(ctx, rec("c#k", "h1", now, time.Hour), now); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if err := s.Complete(ctx, "c#k", now.Add(2*time.Hour), json.RawMessage(`{"n":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := s.Acquire(ctx, rec("c#k", "h1", now, time.Hour), now)
+	if err != nil || ok || got.Status != consumers.Completed || string(got.Result) != `{"n":1}` {
+		t.Fatalf("Acquire while the completion is on its way: %+v acquired %v, %v; want the COMPLETED record", got, ok, err)
+	}
+	close(release)
+	if err := <-committed; err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err = s.Acquire(ctx, rec("c#k", "h1", now, time.Hour), now)
+	if err != nil || ok || got.Status != consumers.Completed {
+		t.Fatalf("Acquire after the commit: %+v acquired %v, %v; want the COMPLETED record", got, ok, err)
+	}
+	g.Close()
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db = openDB(t, path)
+	defer db.Close()
+	if s, err = idempotency.New(db, "idem"); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok, err = s.Acquire(ctx, rec("c#k", "h9", now, time.Hour), now); err != nil || ok || got.Status != consumers.Completed {
+		t.Fatalf("Acquire after reopen: %+v acquired %v, %v; want the COMPLETED record", got, ok, err)
+	}
+}
+
 func rec(key, hash string, now time.Time, window time.Duration) consumers.IdempotencyRecord {
 	return consumers.IdempotencyRecord{
 		Key: key, PayloadHash: hash, Status: consumers.InProgress,
