@@ -149,13 +149,13 @@ func (e *Engine) build() error {
 	// One group commit for every writer: a transaction per round, whoever
 	// is waiting, rather than one each (local/commit).
 	e.group = commit.New(e.db)
-	if e.bus, err = bus.Open(e.db, name, bus.Config{Commit: e.group.Do}); err != nil {
+	if e.bus, err = bus.Open(e.db, name, bus.Config{Commit: e.group.Do, Enqueue: e.group.Enqueue}); err != nil {
 		return err
 	}
-	if e.stream, err = stream.Open(e.db, name, stream.Config{Shards: e.cfg.Shards, Commit: e.group.Do}); err != nil {
+	if e.stream, err = stream.Open(e.db, name, stream.Config{Shards: e.cfg.Shards, Commit: e.group.Do, Enqueue: e.group.Enqueue}); err != nil {
 		return err
 	}
-	if e.idem, err = idempotency.New(e.db, "idempotency", idempotency.WithCommit(e.group.Do)); err != nil {
+	if e.idem, err = idempotency.New(e.db, "idempotency", idempotency.WithCommit(e.group.Do), idempotency.WithEnqueue(e.group.Enqueue)); err != nil {
 		return err
 	}
 	// This process owns the file: an INPROGRESS lock in it was left by a
@@ -177,7 +177,7 @@ func (e *Engine) build() error {
 	// the consumers, the console and CloudEvents, is traced from them.
 	e.busLeg = tracedBus{BusSender: e.bus, t: e.tracer, now: time.Now}
 	e.streamLeg = tracedStream{StreamWriter: e.stream, t: e.tracer, now: time.Now}
-	pub, err := producers.New(producers.Config{Bus: e.bus, Stream: e.stream, Validator: e.cfg.Validator})
+	pub, err := producers.New(producers.Config{Bus: orderedBus{e.bus}, Stream: orderedStream{e.stream}, Validator: e.cfg.Validator})
 	if err != nil {
 		return err
 	}

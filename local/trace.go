@@ -46,8 +46,41 @@ func (e *Engine) Trace(ctx context.Context, id string) (Trace, error) {
 	if len(evs) == 0 {
 		return Trace{}, fmt.Errorf("no event or correlation id %q in this engine's trace (it keeps the last %d events)", id, e.tracer.index.max)
 	}
+	return Trace{CorrelationID: corr, Events: causalOrder(evs)}, nil
+}
+
+// causalOrder puts the events in the order they were published, except that
+// an event comes after the event that caused it, when both are in the
+// trace: the bus hands an event to its consumers as soon as it is queued
+// for commit, so a reaction's publish can return before its cause's does.
+func causalOrder(evs []TracedEvent) []TracedEvent {
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].PublishedAt.Before(evs[j].PublishedAt) })
-	return Trace{CorrelationID: corr, Events: evs}, nil
+	in := make(map[string]bool, len(evs))
+	for _, e := range evs {
+		in[e.ID] = true
+	}
+	placed := make(map[string]bool, len(evs))
+	out := make([]TracedEvent, 0, len(evs))
+	for len(out) < len(evs) {
+		next := -1
+		for i, e := range evs { // the earliest event whose cause is placed or absent
+			if !placed[e.ID] && (e.CausationID == e.ID || !in[e.CausationID] || placed[e.CausationID]) {
+				next = i
+				break
+			}
+		}
+		if next < 0 { // a cycle of causes cannot be published; keep the rest as they are
+			for _, e := range evs {
+				if !placed[e.ID] {
+					out = append(out, e)
+				}
+			}
+			break
+		}
+		out = append(out, evs[next])
+		placed[evs[next].ID] = true
+	}
+	return out
 }
 
 // Publisher publishes envelopes to both legs, as *producers.Publisher does.
@@ -64,7 +97,7 @@ type tracedPublisher struct {
 }
 
 func (tp tracedPublisher) Publish(ctx context.Context, evs ...events.Envelope) ([]producers.Result, error) {
-	res, err := tp.p.Publish(ctx, evs...)
+	res, err := tp.p.Publish(withLegOrder(ctx), evs...)
 	at := tp.now()
 	for i, r := range res {
 		var legs []string

@@ -130,3 +130,27 @@ func TestTracerLogIsBounded(t *testing.T) {
 		t.Error("the oldest event is still in the trace after a restart")
 	}
 }
+
+// TestCausalOrder: a reaction published before its cause's publish returned
+// still comes after its cause; unrelated events keep publication order.
+func TestCausalOrder(t *testing.T) {
+	at := time.Unix(1_900_000_000, 0)
+	ev := func(id, cause string, ms int) TracedEvent {
+		return TracedEvent{ID: id, CausationID: cause, PublishedAt: at.Add(time.Duration(ms) * time.Millisecond)}
+	}
+	got := causalOrder([]TracedEvent{
+		ev("shipped", "reserved", 1), // published first: its causes' publishes returned later
+		ev("reserved", "paid", 2),
+		ev("placed", "placed", 4),
+		ev("paid", "placed", 3),
+		ev("other", "not-in-trace", 0),
+	})
+	var ids []string
+	for _, e := range got {
+		ids = append(ids, e.ID)
+	}
+	want := []string{"other", "placed", "paid", "reserved", "shipped"}
+	if !slices.Equal(ids, want) {
+		t.Fatalf("order %v, want %v", ids, want)
+	}
+}
