@@ -147,7 +147,11 @@ func (e *Engine) build() error {
 	name := e.cfg.Topology.Name
 	var err error
 	// One group commit for every writer: a transaction per round, whoever
-	// is waiting, rather than one each (local/commit).
+	// is waiting, rather than one each (local/commit). The bus, the stream
+	// and the idempotency store queue their writes (Enqueue) and go on
+	// where nothing needs the commit first: the bus hands an event out once
+	// it is queued, a completion is not waited for. Transactions commit in
+	// queue order, so no effect is ever on disk before its cause.
 	e.group = commit.New(e.db)
 	if e.bus, err = bus.Open(e.db, name, bus.Config{Commit: e.group.Do, Enqueue: e.group.Enqueue}); err != nil {
 		return err
