@@ -1,6 +1,7 @@
 package local
 
 import (
+	"container/heap"
 	"context"
 	"fmt"
 	"sort"
@@ -53,34 +54,58 @@ func (e *Engine) Trace(ctx context.Context, id string) (Trace, error) {
 // an event comes after the event that caused it, when both are in the
 // trace: the bus hands an event to its consumers as soon as it is queued
 // for commit, so a reaction's publish can return before its cause's does.
+// It takes O(n log n): a correlation id may gather many events.
 func causalOrder(evs []TracedEvent) []TracedEvent {
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].PublishedAt.Before(evs[j].PublishedAt) })
-	in := make(map[string]bool, len(evs))
-	for _, e := range evs {
-		in[e.ID] = true
+	index := make(map[string]int, len(evs))
+	for i, e := range evs {
+		index[e.ID] = i
 	}
-	placed := make(map[string]bool, len(evs))
+	// Each event waits for at most one other: its cause. ready holds the
+	// events whose cause is out (or absent), earliest first.
+	children := make(map[int][]int)
+	ready := &intHeap{}
+	for i, e := range evs {
+		if c, ok := index[e.CausationID]; ok && c != i {
+			children[c] = append(children[c], i)
+		} else {
+			heap.Push(ready, i)
+		}
+	}
 	out := make([]TracedEvent, 0, len(evs))
-	for len(out) < len(evs) {
-		next := -1
-		for i, e := range evs { // the earliest event whose cause is placed or absent
-			if !placed[e.ID] && (e.CausationID == e.ID || !in[e.CausationID] || placed[e.CausationID]) {
-				next = i
-				break
+	for ready.Len() > 0 {
+		i := heap.Pop(ready).(int)
+		out = append(out, evs[i])
+		for _, c := range children[i] {
+			heap.Push(ready, c)
+		}
+	}
+	if len(out) < len(evs) { // a cycle of causes cannot be published; keep the rest as they are
+		placed := make([]bool, len(evs))
+		for _, e := range out {
+			placed[index[e.ID]] = true
+		}
+		for i, e := range evs {
+			if !placed[i] {
+				out = append(out, e)
 			}
 		}
-		if next < 0 { // a cycle of causes cannot be published; keep the rest as they are
-			for _, e := range evs {
-				if !placed[e.ID] {
-					out = append(out, e)
-				}
-			}
-			break
-		}
-		out = append(out, evs[next])
-		placed[evs[next].ID] = true
 	}
 	return out
+}
+
+// intHeap is a min-heap of ints (container/heap).
+type intHeap []int
+
+func (h intHeap) Len() int           { return len(h) }
+func (h intHeap) Less(i, j int) bool { return h[i] < h[j] }
+func (h intHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *intHeap) Push(x any)        { *h = append(*h, x.(int)) }
+func (h *intHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // Publisher publishes envelopes to both legs, as *producers.Publisher does.

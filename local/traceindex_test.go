@@ -153,4 +153,20 @@ func TestCausalOrder(t *testing.T) {
 	if !slices.Equal(ids, want) {
 		t.Fatalf("order %v, want %v", ids, want)
 	}
+
+	// A long chain, published in reverse, comes out cause first; a cycle
+	// (impossible to publish) loses nothing.
+	var long []TracedEvent
+	for i := range 20000 {
+		long = append(long, ev(fmt.Sprint(i), fmt.Sprint(i-1), 20000-i))
+	}
+	got = causalOrder(long)
+	for i, e := range got {
+		if e.ID != fmt.Sprint(i) {
+			t.Fatalf("long chain: position %d holds %s", i, e.ID)
+		}
+	}
+	if got := causalOrder([]TracedEvent{ev("a", "b", 1), ev("b", "a", 2)}); len(got) != 2 {
+		t.Fatalf("cycle: %d events, want 2", len(got))
+	}
 }
