@@ -65,9 +65,16 @@ func (b *Bus) Start(ctx context.Context) error {
 			if len(w) != 8 || done == nil {
 				return fmt.Errorf("target %q: its progress is damaged (watermark %x): delete bucket %q of bucket %q to deliver it all again", r.t.Name, w, name, b.top)
 			}
-			r.next = binary.BigEndian.Uint64(w)
+			// Progress at or past the log's end is for events that never
+			// reached it: handed out early (Config.Enqueue) from an append
+			// whose commit failed. Their sequence numbers go to new
+			// events, which must not be taken for done.
+			end := b.head.Load()
+			r.next = min(binary.BigEndian.Uint64(w), end)
 			if err := done.ForEach(func(k, _ []byte) error {
-				r.skip[binary.BigEndian.Uint64(k)] = struct{}{}
+				if seq := binary.BigEndian.Uint64(k); seq < end {
+					r.skip[seq] = struct{}{}
+				}
 				return nil
 			}); err != nil {
 				return err

@@ -2,6 +2,7 @@ package bus_test
 
 import (
 	"context"
+	"encoding/binary"
 	"testing"
 	"time"
 
@@ -99,6 +100,49 @@ func TestEnqueueAppendsSurviveARestart(t *testing.T) {
 	for _, id := range append(first, then...) {
 		if rec.deliveries(id) != 1 {
 			t.Errorf("event %s delivered %d times, want once", id, rec.deliveries(id))
+		}
+	}
+}
+
+// A target's progress past the log's end (events handed out early from an
+// append whose commit then failed, and acknowledged) does not hide the new
+// events that take those sequence numbers after a restart.
+func TestProgressPastTheLogIsIgnored(t *testing.T) {
+	path := t.TempDir() + "/bus.db"
+	db := openDB(t, path)
+	b := openBus(t, db, bus.Config{})
+	rec := newRecorder()
+	if err := b.AddTarget(bus.Target{Name: "all", Deliver: rec.Deliver}); err != nil {
+		t.Fatal(err)
+	}
+	start(t, b)
+	send(t, b, entry(1))
+	rec.wait(t, 1)
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The log ends at sequence 1; pretend 2 and 3 were acknowledged.
+	if err := db.Update(func(tx *bbolt.Tx) error {
+		tb := tx.Bucket([]byte("bus.test")).Bucket([]byte("targets")).Bucket([]byte("all"))
+		if err := tb.Put([]byte("watermark"), binary.BigEndian.AppendUint64(nil, 3)); err != nil {
+			return err
+		}
+		return tb.Bucket([]byte("done")).Put(binary.BigEndian.AppendUint64(nil, 3), nil)
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	b = openBus(t, db, bus.Config{})
+	rec = newRecorder()
+	if err := b.AddTarget(bus.Target{Name: "all", Deliver: rec.Deliver}); err != nil {
+		t.Fatal(err)
+	}
+	start(t, b)
+	ids := send(t, b, entry(2), entry(3))
+	rec.wait(t, 2)
+	for _, id := range ids {
+		if rec.deliveries(id) != 1 {
+			t.Errorf("new event %s delivered %d times, want once", id, rec.deliveries(id))
 		}
 	}
 }
