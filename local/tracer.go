@@ -145,15 +145,27 @@ func (t *tracer) addAll(recs []traceRecord) int {
 
 // keep adds batch to the index, at once, and appends it to the log, with
 // the oldest batches the log no longer needs deleted in the same write.
+// Each record is encoded once, for both.
 func (t *tracer) keep(batch []traceRecord) {
-	n := t.addAll(batch)
+	n := 0
 	t.buf.Reset()
-	err := encodeTraceBatch(&t.buf, batch)
-	v := t.buf.Bytes()
-	if err != nil {
-		t.log.Warn("trace: encode a batch", "error", err)
-		return
+	for _, r := range batch {
+		raw, err := encodeTraceRecord(r)
+		if err != nil {
+			t.log.Warn("trace: encode a record", "error", err)
+			continue
+		}
+		t.index.addEncoded(r, raw)
+		if r.event != nil {
+			n++
+			t.buf.WriteString(`{"event":`)
+		} else {
+			t.buf.WriteString(`{"outcome":`)
+		}
+		t.buf.Write(raw)
+		t.buf.WriteString("}\n")
 	}
+	v := t.buf.Bytes()
 	// The oldest batches go once the newer ones hold max events without
 	// them: the log keeps at least what the index does, for a restart.
 	logged, drop := t.logged, 0
@@ -163,7 +175,7 @@ func (t *tracer) keep(batch []traceRecord) {
 	}
 	old := t.batches[:drop]
 	var key uint64
-	err = t.commit(func(tx *bbolt.Tx) error {
+	err := t.commit(func(tx *bbolt.Tx) error {
 		b := tx.Bucket([]byte(traceLogBucket))
 		for _, o := range old {
 			if err := b.Delete(binary.BigEndian.AppendUint64(nil, o.key)); err != nil {
@@ -183,17 +195,6 @@ func (t *tracer) keep(batch []traceRecord) {
 	}
 	t.batches = append(t.batches[drop:], logBatch{key: key, events: n})
 	t.logged = logged + n
-}
-
-// encodeTraceBatch appends the batch to buf, a JSON line per record.
-func encodeTraceBatch(buf *bytes.Buffer, batch []traceRecord) error {
-	enc := json.NewEncoder(buf)
-	for _, r := range batch {
-		if err := enc.Encode(logLine{Event: r.event, Outcome: r.outcome}); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // decodeTraceBatch decodes a log value; on a damaged line it returns the
