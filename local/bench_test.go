@@ -32,7 +32,7 @@ import (
 // endpoint with the aws-sdk-go-v2 EventBridge client (PutEvents, 10 entries
 // a call, SigV4-signed with static credentials), as a real producer would.
 // The process's garbage collector is set as troupe dev sets it
-// (local.TuneGC: GOGC=400 unless GOGC is set).
+// (local.TuneGC: GOGC=200 unless GOGC is set).
 //
 // One op is one published event, processed end to end: acknowledged to the
 // publisher and handled by every consumer subscribed to its happy-path chain
