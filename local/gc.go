@@ -17,7 +17,7 @@ const GCPercent = 200
 
 // MemoryLimit is the soft memory limit that goes with GCPercent: past it the
 // collector works harder rather than let the heap grow with the live data
-// (the trace, a backlog) times five.
+// (the trace, a backlog) times three.
 const MemoryLimit = 512 << 20
 
 // TuneGC sets the garbage collector to GCPercent and MemoryLimit, each
