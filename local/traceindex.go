@@ -16,7 +16,7 @@ import (
 // outcomes). Safe for concurrent use.
 //
 // It is kept compact for the garbage collector: an event is two byte slices
-// (its record and its outcomes, as JSON), in a ring, found through maps
+// (its record and its outcomes, as JSON) and its id, in a ring, found through maps
 // keyed by hashes of the ids. A Go value per event and per outcome, with
 // their strings, made marking a full index (20,000 events) take tens of
 // milliseconds of every collection, and the chains under way then waited
@@ -37,6 +37,7 @@ type traceIndex struct {
 type traceSlot struct {
 	event    []byte // the TracedEvent's JSON, without its outcomes
 	outcomes []byte // its outcomes' JSON, one per line
+	eventID  string // to tell apart two ids that share a hash
 	id, corr uint64 // hashes of its id and correlation id
 }
 
@@ -124,11 +125,10 @@ func (x *traceIndex) slot(id string) *traceSlot {
 	if !ok || !x.live(n) {
 		return nil
 	}
-	s := &x.slots[n%uint64(x.max)]
-	if !bytes.HasPrefix(s.event, []byte(`{"id":`+quote(id)+`,`)) { // ID is TracedEvent's first field
-		return nil
+	if s := &x.slots[n%uint64(x.max)]; s.eventID == id {
+		return s
 	}
-	return s
+	return nil
 }
 
 // live reports whether event n is still in the ring.
@@ -142,7 +142,7 @@ func (x *traceIndex) insert(id, corr string, raw []byte) *traceSlot {
 	if n >= uint64(x.max) {
 		x.evict(n-uint64(x.max), s)
 	}
-	*s = traceSlot{event: raw, id: x.hash(id), corr: x.hash(corr)}
+	*s = traceSlot{event: raw, eventID: id, id: x.hash(id), corr: x.hash(corr)}
 	x.byID[s.id] = n
 	x.byCorr[s.corr] = append(x.byCorr[s.corr], n)
 	return s
@@ -202,10 +202,4 @@ func (x *traceIndex) len() int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	return int(min(x.next, uint64(x.max)))
-}
-
-// quote is s as a JSON string.
-func quote(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
 }

@@ -311,7 +311,9 @@ func (b *Bus) settled(batch []*appendReq, end uint64, err error) {
 	if err == nil {
 		// Commits are in queue order: all before end is on disk.
 		b.durable.Store(end)
-		b.wakeRunners() // a runner may wait to read the log up to here
+		if b.cfg.Enqueue != nil {
+			b.wakeRunners() // a runner may wait to read the log up to here
+		}
 	}
 	for _, req := range batch {
 		req.err = err
